@@ -1,0 +1,26 @@
+package catalog
+
+import "github.com/aviary-cd/aviary/pkg/step"
+
+// BundlePlan closes a release into an immutable release plan.
+var BundlePlan = step.Definition{
+	Name:        "bundle-plan",
+	Description: "Close the release: pin every image by digest, pack and push the release plan, tag it immutably.",
+	Inputs: []step.Input{
+		{Name: "config", Description: "Release config file in the repository.", Default: "aviary.yaml"},
+		{Name: "repository", Description: "Where plans are pushed: registry/repo, or oci-layout:<dir>.", Required: true},
+		{Name: "repo-path", Description: "Path of the git repository.", Default: "."},
+		{Name: "version", Description: "Release version; empty takes it from the checked-out release branch."},
+		{Name: "sign-key", Description: "cosign private key (file path or PEM) to sign the plan with; empty leaves it unsigned.", Secret: true},
+		{Name: "sign-key-password", Description: "Password of the signing key.", Secret: true},
+		{Name: "concurrency", Description: "How many images to resolve at once.", Type: step.Int, Default: "16"},
+		insecureInput,
+		registryUsernameInput,
+		registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "plan-ref", Description: "The plan by digest: repo@sha256:..."},
+		{Name: "plan-digest", Description: "The plan's manifest digest."},
+		{Name: "version", Description: "The release version."},
+	},
+}

@@ -1,0 +1,90 @@
+package catalog
+
+import "github.com/aviary-cd/aviary/pkg/step"
+
+var (
+	namespaceInput = step.Input{Name: "namespace", Description: "Namespace the release runs in; empty takes the plan's topology.", Default: ""}
+	timeoutInput   = step.Input{Name: "timeout", Description: "How long to wait for workloads to become ready.", Type: step.Duration, Default: "5m"}
+	lockTTLInput   = step.Input{Name: "lock-ttl", Description: "How long a pipeline lock lives without renewal before another pipeline may take it.", Type: step.Duration, Default: "2m"}
+	holderInput    = step.Input{Name: "holder", Description: "Name of this pipeline run, recorded in the lock; empty derives it from the CI run."}
+)
+
+// DeployCanary puts the plan's new versions beside the stable ones.
+var DeployCanary = step.Definition{
+	Name:        "deploy-canary",
+	Description: "Deploy the plan's changed services beside the stable ones and wire Istio routing at a first weight.",
+	Inputs: []step.Input{
+		planInput, kubeconfigInput, contextInput, namespaceInput,
+		{Name: "initial-weight", Description: "Share of traffic, in percent, the canary starts with.", Type: step.Int, Default: "0"},
+		timeoutInput, lockTTLInput, holderInput,
+		insecureInput, registryUsernameInput, registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "changed", Description: "Services deployed as canaries, comma-separated."},
+		{Name: "first-release", Description: "Services released for the first time straight to stable, comma-separated."},
+		{Name: "weight", Description: "The canary weight now in effect."},
+	},
+}
+
+// ShiftWeight moves the canary's share of traffic.
+var ShiftWeight = step.Definition{
+	Name:        "shift-weight",
+	Description: "Move traffic to the canary step by step, gated by metric analysis; roll back on failure.",
+	Inputs: []step.Input{
+		planInput, kubeconfigInput, contextInput, namespaceInput,
+		{Name: "weight", Description: "Set the canary weight (0-100) in one move.", Type: step.Int},
+		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50.", Type: step.List},
+		{Name: "pause", Description: "Pause between steps of the schedule.", Type: step.Duration, Default: "30s"},
+		lockTTLInput, holderInput,
+		insecureInput, registryUsernameInput, registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "weight", Description: "The canary weight now in effect."},
+	},
+}
+
+// Promote makes the canary the stable version.
+var Promote = step.Definition{
+	Name:        "promote",
+	Description: "Send 100% to the new versions, make them stable, keep the previous version passive.",
+	Inputs: []step.Input{
+		planInput, kubeconfigInput, contextInput, namespaceInput,
+		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
+		timeoutInput, lockTTLInput, holderInput,
+		insecureInput, registryUsernameInput, registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "promoted", Description: "Services promoted, comma-separated."},
+	},
+}
+
+// Rollback sends traffic back to the previous version.
+var Rollback = step.Definition{
+	Name:        "rollback",
+	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version.",
+	Inputs: []step.Input{
+		planInput, kubeconfigInput, contextInput, namespaceInput,
+		timeoutInput, lockTTLInput, holderInput,
+		insecureInput, registryUsernameInput, registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "rolled-back", Description: "Services rolled back, comma-separated."},
+	},
+}
+
+// RebuildCluster rebuilds a passive cluster or namespace from a plan.
+var RebuildCluster = step.Definition{
+	Name:        "rebuild-cluster",
+	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
+	Inputs: []step.Input{
+		planInput, kubeconfigInput, contextInput,
+		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},
+		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
+		timeoutInput, lockTTLInput, holderInput,
+		insecureInput, registryUsernameInput, registryPasswordInput,
+	},
+	Outputs: []step.Output{
+		{Name: "active", Description: "The namespace now active."},
+		{Name: "passive", Description: "The namespace now passive."},
+	},
+}

@@ -1,0 +1,49 @@
+package catalog
+
+import "github.com/aviary-cd/aviary/pkg/step"
+
+// All returns every step definition in pipeline order.
+func All() []step.Definition {
+	return []step.Definition{
+		OpenRelease,
+		BundlePlan,
+		VerifyArtifacts,
+		DeployCanary,
+		ShiftWeight,
+		Promote,
+		Rollback,
+		RebuildCluster,
+	}
+}
+
+// Shared inputs, declared once so that every step spells them the same way.
+var (
+	planInput = step.Input{
+		Name:        "plan",
+		Description: "Release plan reference, by digest: registry/repo@sha256:... or oci-layout:<dir>@sha256:...",
+		Required:    true,
+	}
+	kubeconfigInput = step.Input{
+		Name:        "kubeconfig",
+		Description: "Path to a kubeconfig file; empty uses KUBECONFIG or in-cluster configuration.",
+	}
+	contextInput = step.Input{
+		Name:        "context",
+		Description: "kubeconfig context to use; empty uses the current context.",
+	}
+	insecureInput = step.Input{
+		Name:        "insecure-registry",
+		Description: "Allow plain HTTP to a registry that is not on loopback.",
+		Type:        step.Bool,
+		Default:     "false",
+	}
+	registryUsernameInput = step.Input{
+		Name:        "registry-username",
+		Description: "Registry user name; empty uses the Docker config and the usual environment.",
+	}
+	registryPasswordInput = step.Input{
+		Name:        "registry-password",
+		Description: "Registry password or token.",
+		Secret:      true,
+	}
+)
