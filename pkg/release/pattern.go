@@ -1,0 +1,75 @@
+package release
+
+import (
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
+)
+
+// VersionPlaceholder is the part of a branch pattern replaced by the version.
+const VersionPlaceholder = "X.Y.Z"
+
+// DefaultBranchPattern names release branches release/1.2.3.
+const DefaultBranchPattern = "release/" + VersionPlaceholder
+
+// BranchPattern names release branches: the version between a fixed prefix
+// and suffix, as in release/X.Y.Z or releases/vX.Y.Z-rc.
+type BranchPattern struct {
+	prefix, suffix string
+}
+
+// ParseBranchPattern checks that pattern holds X.Y.Z exactly once and that
+// the names it makes are valid branch names.
+func ParseBranchPattern(pattern string) (BranchPattern, error) {
+	if n := strings.Count(pattern, VersionPlaceholder); n != 1 {
+		return BranchPattern{}, outcome.Invalidf("branch pattern %q must contain %s exactly once (found %d), as in %s",
+			pattern, VersionPlaceholder, n, DefaultBranchPattern)
+	}
+	prefix, suffix, _ := strings.Cut(pattern, VersionPlaceholder)
+	p := BranchPattern{prefix: prefix, suffix: suffix}
+	sample := p.Name(semver.New(1, 2, 3, "rc.1", ""))
+	if err := plumbing.NewBranchReferenceName(sample).Validate(); err != nil {
+		return BranchPattern{}, outcome.Invalidf("branch pattern %q makes %q, which is not a valid branch name", pattern, sample)
+	}
+	return p, nil
+}
+
+// Name is the branch name for v, without build metadata.
+func (p BranchPattern) Name(v *semver.Version) string {
+	return p.prefix + withoutMetadata(v) + p.suffix
+}
+
+// Version reads the version out of a branch name, reporting false when the
+// name does not match the pattern or the middle is not strict semver.
+func (p BranchPattern) Version(branch string) (*semver.Version, bool) {
+	rest, ok := strings.CutPrefix(branch, p.prefix)
+	if !ok {
+		return nil, false
+	}
+	mid, ok := strings.CutSuffix(rest, p.suffix)
+	if !ok {
+		return nil, false
+	}
+	v, err := semver.StrictNewVersion(mid)
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func (p BranchPattern) String() string { return p.prefix + VersionPlaceholder + p.suffix }
+
+// TagVersion reads a release version out of a tag name: vX.Y.Z or X.Y.Z,
+// with optional prerelease and build metadata.
+func TagVersion(tag string) (*semver.Version, bool) {
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(tag, "v"))
+	return v, err == nil
+}
+
+func withoutMetadata(v *semver.Version) string {
+	w, _ := v.SetMetadata("")
+	return w.String()
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aviary-cd/aviary/pkg/release"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func run(ctx context.Context, s *step.Session) error {
+	opts := release.Options{
+		Bump:          s.String("bump"),
+		Version:       s.String("version"),
+		Base:          s.String("base"),
+		BranchPattern: s.String("branch-pattern"),
+		Push:          s.Bool("push"),
+		Remote:        s.String("remote"),
+		Auth:          release.Auth{Token: s.String("token"), SSHKeyFile: s.String("ssh-key-file")},
+	}
+	repo, err := release.OpenRepository(s.String("repo-path"))
+	if err != nil {
+		return err
+	}
+	if repo.Shallow() {
+		s.Warning("the repository is a shallow clone: releases and commits beyond its depth are not seen; fetch the full history with tags (actions/checkout: fetch-depth: 0)")
+	}
+	res, err := release.Open(ctx, repo, opts)
+	if err != nil {
+		return err
+	}
+
+	s.SetOutput("version", res.Version.String())
+	s.SetOutput("previous-version", versionOrEmpty(res))
+	s.SetOutput("branch", res.Branch)
+	s.SetOutput("commit", res.Commit.String())
+	s.Log().Info("release open", "version", res.Version.String(), "previous", versionOrEmpty(res),
+		"branch", res.Branch, "commit", res.Commit.String(), "created", res.Created, "pushed", res.Pushed,
+		"why", res.Reason.Text)
+	s.Summary(summary(res, opts))
+	return nil
+}
+
+func versionOrEmpty(res *release.Result) string {
+	if res.Previous == nil {
+		return ""
+	}
+	return res.Previous.String()
+}
+
+// maxListed is how many deciding commits the summary names.
+const maxListed = 5
+
+// summary is the step summary: a short Markdown table.
+func summary(res *release.Result, opts release.Options) string {
+	prev := versionOrEmpty(res)
+	if prev == "" {
+		prev = "none"
+	}
+	why := res.Reason.Text
+	if n := len(res.Reason.Commits); n > 0 {
+		names := make([]string, 0, maxListed)
+		for _, c := range res.Reason.Commits[:min(n, maxListed)] {
+			names = append(names, code(c))
+		}
+		why += ": " + strings.Join(names, ", ")
+		if n > maxListed {
+			why += fmt.Sprintf(" and %d more", n-maxListed)
+		}
+	}
+	branch := code(res.Branch) + " (already there"
+	if res.Created {
+		branch = code(res.Branch) + " (created"
+	}
+	switch {
+	case res.Pushed:
+		branch += ", pushed to " + code(release.RedactURL(opts.Remote))
+	case opts.Push:
+		branch += ", already on " + code(release.RedactURL(opts.Remote))
+	}
+	branch += ")"
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Release %s\n\n", res.Version)
+	b.WriteString("| | |\n| --- | --- |\n")
+	fmt.Fprintf(&b, "| version | %s → **%s** |\n", prev, res.Version)
+	fmt.Fprintf(&b, "| why | %s |\n", cell(why))
+	fmt.Fprintf(&b, "| branch | %s |\n", branch)
+	fmt.Fprintf(&b, "| commit | `%s` |\n", res.Commit)
+	return b.String()
+}
+
+// code puts s in a Markdown code span that is safe inside a table cell.
+func code(s string) string {
+	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(s) + "`"
+}
+
+// cell keeps text on one table row.
+func cell(s string) string { return strings.NewReplacer("\n", " ", "\r", "").Replace(s) }

@@ -1,0 +1,12 @@
+// Command open-release computes the next semantic version of a git
+// repository and opens its release branch. See package release.
+package main
+
+import (
+	"os"
+
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func main() { os.Exit(step.Main(catalog.OpenRelease, run)) }
