@@ -1,0 +1,66 @@
+# aviary — see README.md. Every target works on a fresh machine with Go 1.26.
+SHELL := /bin/bash
+GO    ?= go
+STEPS := open-release bundle-plan verify-artifacts deploy-canary shift-weight promote rollback rebuild-cluster
+BIN   := bin
+TEST_TIMEOUT ?= 45m
+
+.PHONY: all build test test-short test-lint generate check-generate lint bench demo env tools images clean
+
+all: build
+
+## build: every step binary into bin/ (static, stripped of local paths)
+build:
+	@mkdir -p $(BIN)
+	@for s in $(STEPS); do \
+		echo "go build $$s"; \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/$$s ./steps/$$s || exit 1; \
+	done
+
+## tools: build (once, cached) the real components the tests and the demo run
+tools:
+	$(GO) run ./hack/toolcache all
+
+## test: everything, including the tests against real components
+test: tools
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) test-lint
+
+## test-lint: the generated CI adapters pass actionlint and Tekton's own validation
+test-lint:
+	cd hack/lint && $(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+## test-short: fast unit tests only (no real components)
+test-short:
+	$(GO) test -short ./...
+
+## generate: CI adapters, reference pages and the config schema from the step definitions
+generate:
+	$(GO) run ./hack/generate
+	$(GO) run ./hack/schema
+
+## check-generate: fail when a generated file is stale
+check-generate: generate
+	@git diff --exit-code -- actions tekton templates docs/steps schema || \
+		(echo "generated files are stale: run make generate and commit" >&2; exit 1)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go benchmarks plus side-by-side comparisons with the CLIs people use by hand
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/... ./steps/...
+	bash hack/bench/run.sh
+
+## demo: start the local environment and run the whole release pipeline on a sample application
+demo: build
+	$(GO) run ./hack/demo
+
+## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C
+env:
+	$(GO) run ./hack/devenv up
+
+clean:
+	rm -rf $(BIN) .env
