@@ -30,18 +30,19 @@ func main() {
 	out := flag.String("out", "", "write an OCI image layout to this directory")
 	push := flag.String("push", "", "push to <registry>/<prefix>; images are named <prefix>/<step>")
 	tag := flag.String("tag", "dev", "tag to push")
+	base := flag.String("base", "", "base image to build on (default: none; use a busybox-carrying base such as gcr.io/distroless/static-debian12:debug for the -debug variant GitLab jobs need)")
 	flag.Parse()
 	if (*out == "") == (*push == "") {
 		fmt.Fprintln(os.Stderr, "images: give exactly one of --out or --push")
 		os.Exit(2)
 	}
-	if err := run(*out, *push, *tag); err != nil {
+	if err := run(*out, *push, *tag, *base); err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out, push, tag string) error {
+func run(out, push, tag, baseRef string) error {
 	tmp, err := os.MkdirTemp("", "aviary-images-")
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func run(out, push, tag string) error {
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("building %s: %w", def.Name, err)
 		}
-		img, err := image(def.Name, bin)
+		img, err := image(def.Name, bin, baseRef)
 		if err != nil {
 			return fmt.Errorf("assembling %s: %w", def.Name, err)
 		}
@@ -92,7 +93,17 @@ func run(out, push, tag string) error {
 	return nil
 }
 
-func image(step, bin string) (v1.Image, error) {
+func image(step, bin, baseRef string) (v1.Image, error) {
+	base := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	if baseRef != "" {
+		ref, err := name.ParseReference(baseRef)
+		if err != nil {
+			return nil, fmt.Errorf("parsing base %q: %w", baseRef, err)
+		}
+		if base, err = remote.Image(ref); err != nil {
+			return nil, fmt.Errorf("fetching base %s: %w", ref, err)
+		}
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	epoch := time.Unix(0, 0)
@@ -126,17 +137,24 @@ func image(step, bin string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layer)
+	img, err := mutate.AppendLayers(base, layer)
 	if err != nil {
 		return nil, err
 	}
-	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	return mutate.Config(img, v1.Config{
-		Entrypoint: []string{"/" + step},
-		User:       "65532:65532",
-		Labels: map[string]string{
-			"org.opencontainers.image.source": "https://github.com/aviary-cd/aviary",
-			"org.opencontainers.image.title":  step,
-		},
-	})
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg := cf.Config
+	cfg.Entrypoint = []string{"/" + step}
+	cfg.User = "65532:65532"
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	cfg.Labels["org.opencontainers.image.source"] = "https://github.com/aviary-cd/aviary"
+	cfg.Labels["org.opencontainers.image.title"] = step
+	if baseRef == "" {
+		img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	}
+	return mutate.Config(img, cfg)
 }

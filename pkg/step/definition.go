@@ -16,7 +16,7 @@ const (
 type Input struct {
 	Name        string // kebab-case: plan, log-format
 	Description string
-	Type        Type   // zero value means String
+	Type        Type // zero value means String
 	Required    bool
 	Default     string // in the same textual form a user would give
 	Secret      bool   // masked on GitHub, never logged or echoed
