@@ -1,0 +1,224 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content/oci"
+	orasregistry "oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
+)
+
+// DefaultAttempts bounds the tries of one request.
+const DefaultAttempts = 5
+
+// Client reaches registries and layouts with one set of options; it shares
+// connections, tokens and credentials between the repositories it opens and
+// is safe for concurrent use.
+type Client struct {
+	opts Options
+	// auth is used for remote hosts; loopback for loopback hosts, whose
+	// token realm may also be on loopback (a local test registry).
+	auth, loopback *auth.Client
+
+	base    http.RoundTripper
+	schemes sync.Map // host → *probe, for probed hosts
+
+	credOnce  sync.Once
+	credFunc  auth.CredentialFunc
+	credError error
+}
+
+// New returns a client. It reads no files until a registry asks for
+// credentials.
+func New(opts Options) *Client {
+	if opts.Attempts <= 0 {
+		opts.Attempts = DefaultAttempts
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "aviary"
+	}
+	base := opts.Transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	httpClient := &http.Client{Transport: &retry.Transport{
+		Base:   base,
+		Policy: func() retry.Policy { return retryPolicy(opts.Attempts) },
+	}}
+	c := &Client{opts: opts, base: base}
+	cache := auth.NewCache()
+	header := http.Header{"User-Agent": {opts.UserAgent}}
+	c.auth = &auth.Client{Client: httpClient, Cache: cache, Header: header, Credential: c.credential}
+	c.loopback = &auth.Client{Client: httpClient, Cache: cache, Header: header, Credential: c.credential,
+		BlockedRealmPrefixes: withoutLoopback(auth.DefaultBlockedRealmPrefixes())}
+	return c
+}
+
+// Options returns the client's options with defaults applied.
+func (c *Client) Options() Options { return c.opts }
+
+func retryPolicy(attempts int) retry.Policy {
+	return &retry.GenericPolicy{
+		Retryable: retryable,
+		Backoff:   retry.DefaultBackoff,
+		MinWait:   200 * time.Millisecond,
+		MaxWait:   3 * time.Second,
+		MaxRetry:  attempts - 1,
+	}
+}
+
+// retryable retries what oras retries (timeouts, resets, 408, 429, 5xx) and
+// also refused connections: a registry restarting is worth a few waits.
+func retryable(resp *http.Response, err error) (bool, error) {
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		return true, nil
+	}
+	return retry.DefaultPredicate(resp, err)
+}
+
+func withoutLoopback(prefixes []netip.Prefix) []netip.Prefix {
+	return slices.DeleteFunc(prefixes, func(p netip.Prefix) bool {
+		return p.Addr().IsLoopback()
+	})
+}
+
+// credential finds the credential for a registry host: the explicit
+// username and password for CredentialHost (or every host when it is
+// empty), else the Docker config and its credential helpers.
+func (c *Client) credential(ctx context.Context, host string) (auth.Credential, error) {
+	if c.opts.Username != "" && (c.opts.CredentialHost == "" || c.opts.CredentialHost == host) {
+		return auth.Credential{Username: c.opts.Username, Password: c.opts.Password}, nil
+	}
+	c.credOnce.Do(func() {
+		var store credentials.Store
+		var err error
+		if c.opts.DockerConfig != "" {
+			store, err = credentials.NewStore(c.opts.DockerConfig, credentials.StoreOptions{})
+		} else {
+			store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
+		}
+		if err != nil {
+			c.credError = outcome.Invalidf("reading the Docker config for registry credentials: %w", err)
+			return
+		}
+		c.credFunc = credentials.Credential(store)
+	})
+	if c.credError != nil {
+		return auth.EmptyCredential, c.credError
+	}
+	return c.credFunc(ctx, host)
+}
+
+// hasExplicitCredential reports whether host gets the explicit credential.
+func (c *Client) hasExplicitCredential(host string) bool {
+	return c.opts.Username != "" && (c.opts.CredentialHost == "" || c.opts.CredentialHost == host)
+}
+
+// Repository opens a registry repository; ref must not be a layout.
+func (c *Client) Repository(ctx context.Context, ref Reference) (*remote.Repository, error) {
+	if ref.IsLayout() {
+		return nil, fmt.Errorf("%s is an OCI layout, not a registry repository", ref.Repo())
+	}
+	repo := &remote.Repository{
+		Reference: orasregistry.Reference{Registry: ref.Registry, Repository: ref.Repository},
+		PlainHTTP: c.plainHTTP(ctx, ref.Registry),
+		Client:    c.auth,
+	}
+	if IsLoopback(ref.Registry) {
+		repo.Client = c.loopback
+	}
+	return repo, nil
+}
+
+// Target opens the repository or layout ref names, for reading and writing.
+// A layout directory is created when create is set; otherwise a missing
+// layout is outcome.Invalid.
+func (c *Client) Target(ctx context.Context, ref Reference, create bool) (oras.Target, error) {
+	if !ref.IsLayout() {
+		return c.Repository(ctx, ref)
+	}
+	if !create {
+		if _, err := os.Stat(ref.Layout + "/oci-layout"); err != nil {
+			return nil, outcome.Invalidf("no OCI image layout at %s: %w", ref.Layout, err)
+		}
+	}
+	store, err := oci.NewWithContext(ctx, ref.Layout)
+	if err != nil {
+		return nil, outcome.Invalidf("opening OCI image layout %s: %w", ref.Layout, err)
+	}
+	return store, nil
+}
+
+// plainHTTP decides the scheme for host. Remote hosts get HTTPS unless
+// Insecure is set. Loopback hosts, and every host when Insecure is set, are
+// probed once, as crane does: HTTPS if the host speaks TLS, else plain HTTP.
+func (c *Client) plainHTTP(ctx context.Context, host string) bool {
+	if !c.opts.Insecure && !IsLoopback(host) {
+		return false
+	}
+	v, _ := c.schemes.LoadOrStore(host, &probe{})
+	p := v.(*probe)
+	p.once.Do(func() { p.plain = c.probePlainHTTP(ctx, host) })
+	return p.plain
+}
+
+// probe is the once-per-host answer of probePlainHTTP.
+type probe struct {
+	once  sync.Once
+	plain bool
+}
+
+// probePlainHTTP asks https://host/v2/ once, without retries: a host that
+// answers TLS gets HTTPS (even if its certificate then fails verification,
+// so that the user sees why); any other outcome falls back to plain HTTP.
+func (c *Client) probePlainHTTP(ctx context.Context, host string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+"/v2/", nil)
+	if err != nil {
+		return true
+	}
+	resp, err := c.base.RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+		return false
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) {
+		return false
+	}
+	return true
+}
+
+// IsLoopback reports whether host[:port] is on loopback: localhost or a
+// loopback address.
+func IsLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.IsLoopback()
+}

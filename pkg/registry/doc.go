@@ -1,0 +1,35 @@
+// Package registry reaches OCI registries and local OCI image layouts for
+// aviary, on top of oras-go v2.
+//
+// References: ParseReference reads registry/repository[:tag][@digest] and
+// oci-layout:<dir>[:tag][@digest]. Client.Target opens either as an
+// oras.Target.
+//
+// Transport, the same for every step:
+//
+//   - TLS is verified. Custom CAs come from the system pool, which honours
+//     SSL_CERT_FILE and SSL_CERT_DIR, or from Options.Transport.
+//   - Plain HTTP only for loopback hosts, or any host with Options.Insecure.
+//     Those hosts are probed once, as crane does: a host that speaks TLS gets
+//     HTTPS (and its certificate is verified), otherwise HTTP.
+//   - Retries with exponential backoff (oras-go's retry transport) on
+//     connection resets and refusals, timeouts, 408, 429 (honouring
+//     Retry-After) and 5xx: at most Options.Attempts tries, default 5.
+//   - Credentials: Options.Username/Password for Options.CredentialHost (the
+//     step's own registry, so they never reach other registries), else the
+//     Docker config — DOCKER_CONFIG or ~/.docker/config.json, with its
+//     credential helpers — through oras-go's credentials.NewStoreFromDocker,
+//     as docker, oras and crane read it. Token realms on loopback are
+//     accepted only for loopback registries.
+//
+// Client.Classify turns what is left after the retries into outcomes: refused
+// credentials are outcome.External with "wrong credentials for <host>" (or
+// "wrong or missing" when none were given explicitly); any other failure is
+// outcome.External naming the registry. Not-found is left to the caller
+// (IsNotFound).
+//
+// Client.ResolveImages resolves many image tags to digests concurrently,
+// bounded, with a manifest HEAD each (oras Resolve: one round trip, shared
+// connections and tokens), and reports every missing image at once
+// (outcome.Invalid, *NotFoundError).
+package registry

@@ -1,0 +1,35 @@
+package registry
+
+import (
+	"net/http"
+)
+
+// Options says how to reach registries. The zero value is the secure default:
+// TLS verified, plain HTTP only for loopback hosts, credentials from the
+// Docker config (and credential helpers) it names, 5 attempts per request.
+type Options struct {
+	// Username and Password, when Username is set, are used for every
+	// registry instead of the Docker config. Password may be a token.
+	Username string
+	Password string
+	// CredentialHost limits Username and Password to one registry host
+	// (host[:port]), so that they never reach registries of other images;
+	// empty sends them to every host.
+	CredentialHost string
+	// Insecure allows plain HTTP to hosts that are not on loopback. Loopback
+	// hosts (localhost, 127.0.0.0/8, ::1) always get plain HTTP, as in
+	// crane. TLS, when used, is always verified.
+	Insecure bool
+	// DockerConfig is the path of a Docker config.json; empty looks at
+	// DOCKER_CONFIG and then ~/.docker/config.json, as docker, oras and crane do.
+	DockerConfig string
+	// Attempts bounds tries per request on 5xx, 429 and connection errors;
+	// 0 means 5.
+	Attempts int
+	// Transport is the HTTP transport under the retries; nil is a clone of
+	// http.DefaultTransport (which honours HTTPS_PROXY, and SSL_CERT_FILE
+	// through the system roots).
+	Transport http.RoundTripper
+	// UserAgent names the caller in requests; empty is "aviary".
+	UserAgent string
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+// command is one bundle-plan run: its inputs, and the signer when the plan
+// is to be signed.
+type command struct {
+	configPath  string
+	repository  string
+	repoPath    string
+	version     string
+	concurrency int
+	registry    registry.Options
+	getenv      func(string) string
+	signer      signer // nil: leave the plan unsigned
+	log         *slog.Logger
+}
+
+// signer signs a pushed plan. The production one is cosignSigner
+// (pkg/signature); it is an interface so the command stays testable.
+type signer interface {
+	// Sign signs the plan ref (by digest) unless it is signed already.
+	Sign(ctx context.Context, client *registry.Client, target oras.Target, ref registry.Reference, desc ocispec.Descriptor) (signed bool, err error)
+}
+
+// result is what a run produced.
+type result struct {
+	Ref      string // repo@sha256:...
+	Digest   string
+	Version  string
+	Pushed   bool // false: the version tag already named this plan
+	Signed   bool // a signature was written in this run
+	Services []plan.Service
+}
+
+func run(ctx context.Context, s *step.Session) error {
+	c, err := newCommand(s)
+	if err != nil {
+		return err
+	}
+	end := s.Group("bundle-plan")
+	res, err := c.run(ctx)
+	end()
+	if err != nil {
+		return err
+	}
+	s.SetOutput("plan-ref", res.Ref)
+	s.SetOutput("plan-digest", res.Digest)
+	s.SetOutput("version", res.Version)
+	s.Summary(summary(res))
+	return nil
+}
+
+func newCommand(s *step.Session) (*command, error) {
+	repo, err := registry.ParseReference(s.String("repository"))
+	if err != nil {
+		return nil, err
+	}
+	if repo.Tag != "" || repo.Digest != "" {
+		return nil, outcome.Invalidf("repository %s: give the repository only; the plan is tagged with its version", s.String("repository"))
+	}
+	if s.String("registry-password") != "" && s.String("registry-username") == "" {
+		return nil, outcome.Invalidf("registry-password is set without registry-username")
+	}
+	c := &command{
+		configPath:  s.String("config"),
+		repository:  s.String("repository"),
+		repoPath:    s.String("repo-path"),
+		version:     s.String("version"),
+		concurrency: s.Int("concurrency"),
+		getenv:      s.Getenv,
+		log:         s.Log(),
+		registry: registry.Options{
+			Username:       s.String("registry-username"),
+			Password:       s.String("registry-password"),
+			CredentialHost: repo.Registry,
+			Insecure:       s.Bool("insecure-registry"),
+		},
+	}
+	if dc := s.Getenv("DOCKER_CONFIG"); dc != "" {
+		c.registry.DockerConfig = dc + "/config.json"
+	}
+	if c.concurrency < 1 {
+		return nil, outcome.Invalidf("concurrency %d: must be at least 1", c.concurrency)
+	}
+	if key := s.String("sign-key"); key != "" {
+		pem, err := loadKey(key)
+		if err != nil {
+			return nil, err
+		}
+		if c.signer, err = newCosignSigner(pem, []byte(s.String("sign-key-password"))); err != nil {
+			return nil, fmt.Errorf("sign-key: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// loadKey takes the sign-key input: PEM text, or the path of a PEM file.
+func loadKey(v string) ([]byte, error) {
+	if strings.Contains(v, "-----BEGIN") {
+		return []byte(v), nil
+	}
+	data, err := os.ReadFile(v)
+	if err != nil {
+		return nil, outcome.Invalidf("sign-key: neither PEM nor a readable file: %w", err)
+	}
+	return data, nil
+}
+
+// run bundles the release: config and manifests from the commit, images
+// pinned by digest, the plan packed, pushed and tagged with the version.
+func (c *command) run(ctx context.Context) (*result, error) {
+	src, err := openSource(c.repoPath)
+	if err != nil {
+		return nil, err
+	}
+	version, err := src.version(c.version, c.getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := src.readConfig(c.configPath)
+	if err != nil {
+		return nil, err
+	}
+	files, err := src.manifests(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("read release config", "commit", src.commit.Hash.String(), "version", version,
+		"services", len(cfg.Services), "manifests", len(files))
+
+	client := registry.New(c.registry)
+	services, err := c.pinImages(ctx, client, cfg, version)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan.Plan{
+		Version: version,
+		Source: plan.Source{
+			Repository: src.origin,
+			Commit:     src.commit.Hash.String(),
+			Time:       src.commit.Committer.When,
+		},
+		Config:   cfg.Close(),
+		Services: services,
+	}
+	art, err := plan.Pack(ctx, p, files)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReadable(art); err != nil {
+		return nil, err
+	}
+	return c.publish(ctx, client, art, p)
+}
+
+// pinImages resolves every service's image tag (its own, else the version)
+// to a digest, all at once.
+func (c *command) pinImages(ctx context.Context, client *registry.Client, cfg *config.Config, version string) ([]plan.Service, error) {
+	refs := make([]string, len(cfg.Services))
+	for i, s := range cfg.Services {
+		_, ref, err := registry.NormalizeImage(s.Image, plan.VersionTag(version))
+		if err != nil {
+			return nil, outcome.Invalidf("services[%d].image: %w", i, err)
+		}
+		refs[i] = ref
+	}
+	c.log.Info("resolving images", "images", len(refs), "concurrency", c.concurrency)
+	images, err := client.ResolveImages(ctx, refs, c.concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("pinning images: %w", err)
+	}
+	services := make([]plan.Service, len(cfg.Services))
+	for i, s := range cfg.Services {
+		services[i] = plan.Service{Name: s.Name, Image: images[i].Pinned(), Tag: images[i].Tag, Port: s.Port}
+	}
+	return services, nil
+}
+
+// checkReadable refuses a plan that later steps would refuse to read.
+func checkReadable(a *plan.Artifact) error {
+	switch {
+	case int64(len(a.Plan)) > plan.DefaultPlanLimit:
+		return outcome.Invalidf("the plan document is %d bytes, over the %d readers accept", len(a.Plan), plan.DefaultPlanLimit)
+	case int64(len(a.Bundle)) > plan.DefaultBundleLimit:
+		return outcome.Invalidf("the manifests bundle is %d bytes, over the %d readers accept", len(a.Bundle), plan.DefaultBundleLimit)
+	}
+	return nil
+}
+
+func (c *command) publish(ctx context.Context, client *registry.Client, art *plan.Artifact, p *plan.Plan) (*result, error) {
+	repo, err := registry.ParseReference(c.repository)
+	if err != nil {
+		return nil, err
+	}
+	where := repo.Registry
+	if repo.IsLayout() {
+		where = repo.Layout
+	}
+	target, err := client.Target(ctx, repo, true)
+	if err != nil {
+		return nil, client.Classify(err, where)
+	}
+	tag := plan.VersionTag(p.Version)
+	pub, err := plan.Publish(ctx, art, target, tag)
+	if err != nil {
+		return nil, client.Classify(err, where)
+	}
+	ref := repo.WithDigest(art.Descriptor.Digest)
+	res := &result{
+		Ref: ref.String(), Digest: art.Descriptor.Digest.String(), Version: p.Version,
+		Pushed: pub.Pushed, Services: p.Services,
+	}
+	if pub.Pushed {
+		c.log.Info("pushed plan", "plan", res.Ref, "tag", tag)
+	} else {
+		c.log.Info("version already published with this very plan; nothing pushed", "plan", res.Ref, "tag", tag)
+	}
+
+	// Signing: pkg/signature writes a cosign signature beside the plan.
+	if c.signer != nil {
+		signed, err := c.signer.Sign(ctx, client, target, ref, art.Descriptor)
+		if err != nil {
+			return nil, client.Classify(fmt.Errorf("signing plan %s: %w", res.Ref, err), where)
+		}
+		res.Signed = signed
+		if signed {
+			c.log.Info("signed plan", "plan", res.Ref)
+		} else {
+			c.log.Info("plan already signed", "plan", res.Ref)
+		}
+	}
+	return res, nil
+}
