@@ -27,6 +27,6 @@ func (c Config) Close() Config {
 	if c.Canary.Pause.Duration == 0 {
 		c.Canary.Pause.Duration = DefaultPause
 	}
-	c.Canary.Analysis = c.Canary.Analysis.withDefaults()
+	c.Canary.Analysis = c.Canary.Analysis.WithDefaults()
 	return c
 }

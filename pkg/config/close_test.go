@@ -5,7 +5,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aviary-cd/aviary/pkg/analysis"
 )
+
+// givenAnalysis sets every field of the analysis section that has a default.
+var givenAnalysis = Analysis{Interval: analysis.Duration{Duration: time.Second}, Measurements: 10, FailureLimit: 2}
 
 func TestClose(t *testing.T) {
 	tests := []struct {
@@ -17,26 +22,20 @@ func TestClose(t *testing.T) {
 			"all defaults",
 			Canary{},
 			Canary{Steps: []int{5, 10, 25, 50}, Pause: Duration{30 * time.Second},
-				Analysis: Analysis{Interval: Duration{30 * time.Second}, Measurements: 3, MinRequests: 20, SuccessRate: 0.99, P99LatencyMs: 500}},
+				Analysis: Analysis{}.WithDefaults()},
 		},
 		{
 			"given values kept",
 			Canary{Steps: []int{20, 60}, Pause: Duration{time.Minute}, InitialWeight: 10,
-				Analysis: Analysis{Interval: Duration{time.Second}, Measurements: 10, FailureLimit: 2, MinRequests: 1, SuccessRate: 0.9, P99LatencyMs: 50}},
+				Analysis: givenAnalysis},
 			Canary{Steps: []int{20, 60}, Pause: Duration{time.Minute}, InitialWeight: 10,
-				Analysis: Analysis{Interval: Duration{time.Second}, Measurements: 10, FailureLimit: 2, MinRequests: 1, SuccessRate: 0.9, P99LatencyMs: 50}},
+				Analysis: givenAnalysis.WithDefaults()},
 		},
 		{
 			"default steps start above the initial weight",
 			Canary{InitialWeight: 10},
 			Canary{Steps: []int{25, 50}, Pause: Duration{30 * time.Second}, InitialWeight: 10,
-				Analysis: Analysis{Interval: Duration{30 * time.Second}, Measurements: 3, MinRequests: 20, SuccessRate: 0.99, P99LatencyMs: 500}},
-		},
-		{
-			"measurements above a given failure limit",
-			Canary{Analysis: Analysis{FailureLimit: 4}},
-			Canary{Steps: []int{5, 10, 25, 50}, Pause: Duration{30 * time.Second},
-				Analysis: Analysis{Interval: Duration{30 * time.Second}, Measurements: 5, FailureLimit: 4, MinRequests: 20, SuccessRate: 0.99, P99LatencyMs: 500}},
+				Analysis: Analysis{}.WithDefaults()},
 		},
 	}
 	for _, tt := range tests {

@@ -85,6 +85,9 @@ func (s *shape) walk(n ast.Node, t reflect.Type, path string) {
 		return
 	}
 	s.mark(n, path)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	if _, null := n.(*ast.NullNode); null {
 		return
 	}

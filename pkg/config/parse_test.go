@@ -9,8 +9,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
+
+func ptr[T any](v T) *T { return &v }
 
 func TestParseValid(t *testing.T) {
 	data, err := os.ReadFile("testdata/valid.yaml")
@@ -33,8 +36,8 @@ func TestParseValid(t *testing.T) {
 		}},
 		Canary: Canary{
 			Steps: []int{5, 20, 50}, Pause: Duration{time.Minute}, InitialWeight: 1,
-			Analysis: Analysis{Interval: Duration{15 * time.Second}, Measurements: 4, FailureLimit: 1,
-				MinRequests: 50, SuccessRate: 0.995, P99LatencyMs: 300},
+			Analysis: Analysis{Interval: analysis.Duration{Duration: 15 * time.Second}, Measurements: 4, FailureLimit: 1,
+				MinRequests: ptr(50), SuccessRate: ptr(99.5), MaxP99Ms: ptr(300.0)},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -169,16 +172,15 @@ topology:
   steps: [10, 5, 120]
   initialWeight: 10
   analysis:
-    successRate: 99
+    successRate: 120
     measurements: 2
-    failureLimit: 2
+    failureLimit: 0
 `,
 			[]string{
 				`canary.steps[1]: 5 does not increase on the step before (10)`,
 				`canary.steps[2]: 120 is not a weight in percent (1-100)`,
 				`canary.initialWeight: 10 is not below the first step (10)`,
-				`canary.analysis.successRate: 99 is not a share between 0 and 1`,
-				`canary.analysis.failureLimit: 2 is not below measurements (2)`,
+				`canary.analysis.successRate: 120 is not a percentage between 0 and 100`,
 			},
 		},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/invopop/jsonschema"
 
+	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/config"
 )
 
@@ -36,6 +37,9 @@ func Generate() ([]byte, error) {
 	if err := r.AddGoComments(module, "pkg/config"); err != nil {
 		return nil, fmt.Errorf("reading comments of pkg/config: %w", err)
 	}
+	if err := r.AddGoComments(module, "pkg/analysis"); err != nil {
+		return nil, fmt.Errorf("reading comments of pkg/analysis: %w", err)
+	}
 	s := r.Reflect(&config.Config{})
 	s.ID = ID
 	s.Title = "aviary release config (aviary.yaml)"
@@ -51,7 +55,7 @@ func Generate() ([]byte, error) {
 
 // mapType gives types that YAML writes as text their textual schema.
 func mapType(t reflect.Type) *jsonschema.Schema {
-	if t == reflect.TypeFor[config.Duration]() {
+	if t == reflect.TypeFor[config.Duration]() || t == reflect.TypeFor[analysis.Duration]() {
 		return &jsonschema.Schema{
 			Type:        "string",
 			Pattern:     `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`,

@@ -1,0 +1,343 @@
+package analysis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/analysis"
+	"github.com/aviary-cd/aviary/pkg/analysis/prom"
+	"github.com/aviary-cd/aviary/pkg/outcome"
+)
+
+// mesh is a fake traffic router in front of the synthetic Istio telemetry:
+// setting a weight splits a service's total request rate between its
+// stable (v1) and canary (v2) series, as an Istio VirtualService would.
+type mesh struct {
+	tel            *devenv.Telemetry
+	total          float64
+	stable, canary devenv.Series
+
+	mu      sync.Mutex
+	weight  int
+	history []int
+	zeroAt  time.Time // when traffic last went back to 0%
+}
+
+func newMesh(t testing.TB, tel *devenv.Telemetry, service string, total float64) *mesh {
+	m := &mesh{
+		tel:    tel,
+		total:  total,
+		stable: devenv.Series{Service: service, Namespace: "shop", Version: "v1", LatencyP99ms: 100},
+		canary: devenv.Series{Service: service, Namespace: "shop", Version: "v2", LatencyP99ms: 100},
+	}
+	m.set(0)
+	return m
+}
+
+func (m *mesh) target() analysis.Target {
+	return analysis.Target{
+		Service: m.canary.Service,
+		Canary:  analysis.Side{Namespace: "shop", Version: "v2"},
+		Stable:  analysis.Side{Namespace: "shop", Version: "v1"},
+	}
+}
+
+func (m *mesh) set(weight int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.weight = weight
+	m.history = append(m.history, weight)
+	if weight == 0 {
+		m.zeroAt = time.Now()
+	}
+	m.apply()
+}
+
+// change alters the canary's (or stable's) behaviour from now on.
+func (m *mesh) change(canary, stable func(*devenv.Series)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if canary != nil {
+		canary(&m.canary)
+	}
+	if stable != nil {
+		stable(&m.stable)
+	}
+	m.apply()
+}
+
+// apply sends the series to the telemetry source; m.mu is held.
+func (m *mesh) apply() {
+	m.canary.RPS = m.total * float64(m.weight) / 100
+	m.stable.RPS = m.total - m.canary.RPS
+	for _, s := range []devenv.Series{m.stable, m.canary} {
+		if err := m.tel.Set(s); err != nil {
+			panic(err) // the series are well formed
+		}
+	}
+}
+
+// walk is what shift-weight does with the analyzer as its gate.
+func (m *mesh) walk(ctx context.Context, a *analysis.Analyzer, weights ...int) error {
+	for _, w := range weights {
+		m.set(w)
+		if err := a.Check(ctx, w); err != nil {
+			m.set(0)
+			return err
+		}
+	}
+	return nil
+}
+
+// startMetrics starts the telemetry source and a real Prometheus scraping
+// it every second, and waits for the first rate.
+func startMetrics(t testing.TB) (*devenv.Telemetry, *devenv.Prometheus) {
+	t.Helper()
+	tel := devenv.StartTelemetry(t, devenv.Series{Service: "warmup", Namespace: "shop", RPS: 10})
+	server := devenv.StartPrometheus(t, tel.Target)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		v, err := server.Query(context.Background(), `sum(rate(istio_requests_total{destination_service_name="warmup"}[3s]))`)
+		if err == nil && v > 0 {
+			return tel, server
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus reports no rate after a minute: %v, %v", v, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func client(t testing.TB, url string) *prom.Client {
+	c, err := prom.New(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func statusesOf(r analysis.Report) [][]analysis.Status {
+	var all [][]analysis.Status
+	for _, s := range r.Steps {
+		var st []analysis.Status
+		for _, m := range s.Measurements {
+			st = append(st, m.Status)
+		}
+		all = append(all, st)
+	}
+	return all
+}
+
+func lastValue(r analysis.Report, metric string) float64 {
+	v := math.NaN()
+	for _, s := range r.Steps {
+		for _, m := range s.Measurements {
+			for _, res := range m.Results {
+				if res.Metric == metric && res.Canary != nil {
+					v = *res.Canary
+				}
+			}
+		}
+	}
+	return v
+}
+
+// TestRealPrometheus runs the analyzer against a real Prometheus scraping
+// synthetic Istio telemetry: one service per scenario, all in parallel.
+func TestRealPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus")
+	}
+	tel, server := startMetrics(t)
+	base := analysis.Spec{
+		PrometheusURL: server.URL,
+		Interval:      analysis.Duration{Duration: 3 * time.Second},
+		Measurements:  2,
+		FailureLimit:  2,
+	}
+	newAnalyzer := func(t *testing.T, spec analysis.Spec, m *mesh) *analysis.Analyzer {
+		var lines []string
+		a, err := analysis.New(spec, []analysis.Target{m.target()}, analysis.Options{
+			Querier:       client(t, spec.PrometheusURL),
+			OnMeasurement: func(ms analysis.Measurement) { lines = append(lines, ms.Line()) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { t.Logf("measurements:\n%s", strings.Join(lines, "\n")) })
+		return a
+	}
+	failed := func(t *testing.T, err error, m *mesh) {
+		t.Helper()
+		if !errors.Is(err, analysis.ErrAnalysisFailed) || outcome.KindOf(err) != outcome.KindNegative {
+			t.Fatalf("walk() = %v, want a negative outcome wrapping ErrAnalysisFailed", err)
+		}
+		if m.weight != 0 {
+			t.Errorf("weight after the failure = %d, want 0", m.weight)
+		}
+	}
+
+	t.Run("healthy canary walks to 50%", func(t *testing.T) {
+		t.Parallel()
+		m := newMesh(t, tel, "healthy", 400)
+		a := newAnalyzer(t, base, m)
+		if err := m.walk(t.Context(), a, 5, 10, 25, 50); err != nil {
+			t.Fatalf("walk() = %v, want nil", err)
+		}
+		if m.weight != 50 {
+			t.Errorf("weight = %d, want 50", m.weight)
+		}
+		want := [][]analysis.Status{{"pass", "pass"}, {"pass", "pass"}, {"pass", "pass"}, {"pass", "pass"}}
+		if got := statusesOf(a.Report()); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("measurements = %v, want %v", got, want)
+		}
+		if p99 := lastValue(a.Report(), analysis.MetricP99Latency); !(p99 > 50 && p99 < 101) {
+			t.Errorf("p99 = %v ms, want about 100 ms: the real p99 is the upper bound of the (50, 100] bucket", p99)
+		}
+	})
+
+	t.Run("5% errors fail and roll back", func(t *testing.T) {
+		t.Parallel()
+		m := newMesh(t, tel, "errors", 400)
+		m.change(func(s *devenv.Series) { s.ErrorRatio = 0.05 }, nil)
+		a := newAnalyzer(t, base, m)
+		err := m.walk(t.Context(), a, 10, 25)
+		failed(t, err, m)
+		if got := slices.Clone(m.history); !slices.Equal(got, []int{0, 10, 0}) {
+			t.Errorf("weights = %v, want [0 10 0]", got)
+		}
+		if sr := lastValue(a.Report(), analysis.MetricSuccessRate); math.Abs(sr-95) > 0.5 {
+			t.Errorf("success rate = %v%%, want 95%% ± 0.5", sr)
+		}
+	})
+
+	t.Run("latency regression is caught", func(t *testing.T) {
+		t.Parallel()
+		m := newMesh(t, tel, "slow", 400)
+		m.change(func(s *devenv.Series) { s.LatencyP99ms = 900 }, nil)
+		a := newAnalyzer(t, base, m)
+		err := m.walk(t.Context(), a, 10, 25)
+		failed(t, err, m)
+		if !strings.Contains(err.Error(), "p99-latency") {
+			t.Errorf("walk() = %v, want it to name p99-latency", err)
+		}
+	})
+
+	t.Run("no traffic is inconclusive, not a pass", func(t *testing.T) {
+		t.Parallel()
+		m := newMesh(t, tel, "idle", 0)
+		a := newAnalyzer(t, base, m)
+		err := m.walk(t.Context(), a, 10, 25)
+		failed(t, err, m)
+		want := [][]analysis.Status{{"inconclusive", "inconclusive"}}
+		if got := statusesOf(a.Report()); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("measurements = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("as noisy as stable passes the comparison, fails the threshold", func(t *testing.T) {
+		t.Parallel()
+		noisy := func(s *devenv.Series) { s.ErrorRatio = 0.05 }
+		m := newMesh(t, tel, "noisy", 400)
+		m.change(noisy, noisy)
+		compare := base
+		compare.CompareStable = &analysis.StableComparison{}
+		withBaseline := newAnalyzer(t, compare, m)
+		absolute := newAnalyzer(t, base, m)
+		m.set(25)
+		// Both analyzers measure the same traffic at the same time.
+		var wg sync.WaitGroup
+		var errBaseline, errAbsolute error
+		wg.Go(func() { errBaseline = withBaseline.Check(t.Context(), 25) })
+		wg.Go(func() { errAbsolute = absolute.Check(t.Context(), 25) })
+		wg.Wait()
+		if errBaseline != nil {
+			t.Errorf("Check() compared with stable = %v, want nil", errBaseline)
+		}
+		if !errors.Is(errAbsolute, analysis.ErrAnalysisFailed) {
+			t.Errorf("Check() with the absolute threshold only = %v, want ErrAnalysisFailed", errAbsolute)
+		}
+	})
+
+	t.Run("prometheus unreachable fails safe", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := "http://" + ln.Addr().String()
+		ln.Close()
+		m := newMesh(t, tel, "unreachable", 400)
+		spec := base
+		spec.PrometheusURL = gone
+		a := newAnalyzer(t, spec, m)
+		err = m.walk(t.Context(), a, 10)
+		failed(t, err, m)
+		want := [][]analysis.Status{{"error", "error"}}
+		if got := statusesOf(a.Report()); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("measurements = %v, want %v", got, want)
+		}
+	})
+}
+
+// BenchmarkTimeToRollback measures the time from the moment a canary at 10%
+// starts answering 5% of its requests with 500 to the moment its traffic is
+// back at 0%, with interval 5s and failure limit 2 against a real
+// Prometheus scraping every second. The errors start at a different phase
+// of the measurement cycle in each iteration. Reported: s-to-rollback (the
+// mean) and max-s-to-rollback; the target is interval × limit + 2s = 12s.
+func BenchmarkTimeToRollback(b *testing.B) {
+	tel, server := startMetrics(b)
+	spec := analysis.Spec{
+		PrometheusURL: server.URL,
+		Interval:      analysis.Duration{Duration: 5 * time.Second},
+		Measurements:  1000, // the step never ends by passing
+		FailureLimit:  2,
+	}
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := newMesh(b, tel, fmt.Sprintf("rollback-%d", i), 400)
+		a, err := analysis.New(spec, []analysis.Target{m.target()}, analysis.Options{Querier: client(b, server.URL)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan error, 1)
+		m.set(10)
+		go func() {
+			err := a.Check(context.Background(), 10)
+			if err != nil {
+				m.set(0)
+			}
+			done <- err
+		}()
+		// Two healthy measurements, then errors at a varying phase.
+		phase := time.Duration(i%5)*time.Second + time.Duration(i*137%1000)*time.Millisecond
+		time.Sleep(10*time.Second + phase)
+		start := time.Now()
+		m.change(func(s *devenv.Series) { s.ErrorRatio = 0.05 }, nil)
+		if err := <-done; !errors.Is(err, analysis.ErrAnalysisFailed) {
+			b.Fatalf("Check() = %v, want ErrAnalysisFailed", err)
+		}
+		m.mu.Lock()
+		took = append(took, m.zeroAt.Sub(start))
+		m.mu.Unlock()
+		b.Logf("errors at +%v in the cycle: traffic back at 0%% after %v", (phase % (5 * time.Second)).Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+	}
+	var sum, worst time.Duration
+	for _, d := range took {
+		sum += d
+		worst = max(worst, d)
+	}
+	b.ReportMetric((sum / time.Duration(len(took))).Seconds(), "s-to-rollback")
+	b.ReportMetric(worst.Seconds(), "max-s-to-rollback")
+}

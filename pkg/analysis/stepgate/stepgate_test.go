@@ -1,0 +1,135 @@
+package stepgate_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/analysis"
+	"github.com/aviary-cd/aviary/pkg/analysis/stepgate"
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+// shiftWeight is the shift-weight step's run, reduced to what the gate
+// touches: open the plan, build the gate, walk the schedule, report.
+func shiftWeight(ctx context.Context, s *step.Session) error {
+	ctx, o, err := canary.Open(ctx, canary.TargetOf(s), nil)
+	if err != nil {
+		return err
+	}
+	defer o.Close(ctx)
+	o.Env.Progress = s.Progress
+	gate, err := stepgate.New(ctx, s, o, analysis.PhaseStep)
+	if err != nil {
+		return err
+	}
+	var steps []int
+	for _, item := range s.List("steps") {
+		var w int
+		fmt.Sscan(item, &w)
+		steps = append(steps, w)
+	}
+	res, err := canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Steps: steps, Gate: gate})
+	if len(res.Rows) > 0 {
+		s.SetOutput("weight", fmt.Sprint(res.Rows[0].Weight))
+	}
+	stepgate.Report(s, gate)
+	return err
+}
+
+// TestShiftGatedByRealPrometheus deploys a canary to a real cluster, feeds
+// a real Prometheus synthetic Istio telemetry for its Deployments, and walks
+// a schedule gated by the analysis: a healthy canary gets through, one
+// answering 5% errors is sent back to 0% with exit 1.
+func TestShiftGatedByRealPrometheus(t *testing.T) {
+	f := canarytest.Start(t, "shop") // skips under -short
+	tel := devenv.StartTelemetry(t)
+	prom := devenv.StartPrometheus(t, tel.Target)
+
+	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
+	deploy := func(rel canarytest.Release, weight int) {
+		t.Helper()
+		ctx, o, err := canary.Open(context.Background(), canary.Target{Step: "deploy-canary", Plan: rel.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close(ctx)
+		if _, err := canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{InitialWeight: weight}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deploy(v1, 0)
+	// Stable serves 200 requests a second; the telemetry names the
+	// Deployments as Istio would, by destination_workload.
+	stable := devenv.Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"), RPS: 200}
+	if err := tel.Set(stable); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := f.KubeconfigFor(t, "shift-weight")
+
+	tests := []struct {
+		version    string
+		errorRatio float64
+		wantCode   int
+		wantWeight string
+	}{
+		{"1.1.0", 0, 0, "20"},
+		{"1.2.0", 0.05, step.ExitNegative, "0"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s with %g%% errors", tt.version, tt.errorRatio*100), func(t *testing.T) {
+			rel := f.Plan(t, tt.version, []canarytest.Service{{Name: "cart"}}, nil)
+			deploy(rel, 5)
+			canarySeries := devenv.Series{Service: "cart", Namespace: "shop", Version: tt.version, Workload: canary.DeploymentName("cart", tt.version), RPS: 40, ErrorRatio: tt.errorRatio}
+			if err := tel.Set(canarySeries); err != nil {
+				t.Fatal(err)
+			}
+			report := filepath.Join(t.TempDir(), "analysis.json")
+			r := canarytest.RunStep(t, catalog.ShiftWeight, shiftWeight, nil,
+				"--plan="+rel.Ref, "--kubeconfig="+kubeconfig, "--holder=test", "--steps=10,20",
+				"--prometheus-url="+prom.URL, "--analysis-interval=2s", "--analysis-measurements=2", "--failure-limit=2",
+				"--analysis-report="+report)
+			if r.Code != tt.wantCode || r.Outputs["weight"] != tt.wantWeight {
+				t.Fatalf("shift-weight = exit %d, weight %q; want exit %d, weight %s\n%s", r.Code, r.Outputs["weight"], tt.wantCode, tt.wantWeight, r.Stderr)
+			}
+			route, err := f.Cluster.Client().RESTClient().Get().AbsPath("/apis/networking.istio.io/v1/namespaces/shop/virtualservices/cart").DoRaw(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(`"aviary.dev/weight":"%s"`, tt.wantWeight); !strings.Contains(string(route), want) {
+				t.Errorf("VirtualService cart lacks %s:\n%s", want, route)
+			}
+			for _, want := range []string{"### Canary analysis", "xychart-beta", "analysis: weight 10%, measurement 1/2"} {
+				if !strings.Contains(r.Stderr, want) {
+					t.Errorf("step output lacks %q", want)
+				}
+			}
+			data, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep analysis.Report
+			if err := json.Unmarshal(data, &rep); err != nil {
+				t.Fatalf("report %s: %v", data, err)
+			}
+			if len(rep.Targets) != 1 || rep.Targets[0].Canary.Workload != canary.DeploymentName("cart", tt.version) {
+				t.Errorf("report targets = %+v, want the canary Deployment of cart %s", rep.Targets, tt.version)
+			}
+			if tt.wantCode != 0 && rep.Status != analysis.StatusFail {
+				t.Errorf("report status = %s, want fail", rep.Status)
+			}
+			// Leave the canary at 0% so that the next release starts clean.
+			canarySeries.RPS = 0
+			_ = tel.Set(canarySeries)
+		})
+	}
+}
