@@ -17,9 +17,12 @@ build:
 		CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/$$s ./steps/$$s || exit 1; \
 	done
 
+# The real components the tests run; the benchmarks also use kubectl, crane and oras.
+TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok cosign-v2 cosign-v3 prometheus
+
 ## tools: build (once, cached) the real components the tests and the demo run
 tools:
-	$(GO) run ./hack/toolcache all
+	$(GO) run ./hack/toolcache $(TEST_TOOLS)
 
 ## test: everything, including the tests against real components
 test: tools
@@ -51,6 +54,7 @@ lint:
 
 ## bench: Go benchmarks plus side-by-side comparisons with the CLIs people use by hand
 bench: tools
+	$(GO) run ./hack/toolcache kubectl crane oras
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/... ./steps/...
 	bash hack/bench/run.sh
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the real-environment tests need and prebuilds every tool of
+# internal/toolcache. Idempotent: a second run only checks and prints paths.
+#
+#   bash hack/ci-deps.sh
+#
+# The first run builds the Kubernetes binaries, etcd, kwok, cosign, crane and
+# oras from the Go module proxy (about half an hour on two cores); later runs
+# reuse the binaries cached in the user cache directory (aviary/tools).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v git >/dev/null 2>&1 || need+=(git)
+if ((${#need[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Update the package lists only when the install cannot find a package.
+  if ! $sudo apt-get install -y --no-install-recommends "${need[@]}"; then
+    $sudo apt-get update
+    $sudo apt-get install -y --no-install-recommends "${need[@]}"
+  fi
+fi
+
+start=$(date +%s)
+# "all" resolves prometheus to Debian's binary installed above; everything
+# else is built once and cached.
+go run ./hack/toolcache etcd kube-apiserver kube-controller-manager kube-scheduler kwok cosign-v2 cosign-v3 prometheus
+echo "ci-deps: tools ready in $(( $(date +%s) - start ))s" >&2

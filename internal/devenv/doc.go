@@ -1,0 +1,78 @@
+// Package devenv is aviary's real local test environment: the real
+// components a canary release touches, started in-process or as child
+// processes on loopback, with free ports, for tests and for
+// "go run ./hack/devenv up". No containers, no Docker engine.
+//
+// # API summary
+//
+// Every part has a context API returning a value with Close, and a
+// testing wrapper that fails the test on error and registers t.Cleanup.
+// Real-environment tests skip only under -short:
+//
+//	if testing.Short() { t.Skip("starts a real cluster") }
+//
+// Registry (CNCF Distribution v3.0.0, in-process, in-memory storage):
+//
+//	reg := devenv.StartRegistry(t, devenv.RegistryOptions{})                      // plain HTTP
+//	reg := devenv.StartRegistry(t, devenv.RegistryOptions{TLS: true, Auth: true}) // HTTPS + htpasswd
+//	reg.Host ("127.0.0.1:port"), reg.URL, reg.Ref("repo") ("host/repo")
+//	reg.CAFile, reg.CAPool(), reg.Client()            // TLS: trust the generated CA
+//	reg.Username, reg.Password, reg.DockerConfig      // Auth: credentials; DOCKER_CONFIG dir
+//	devenv.NewRegistry(ctx, opts) / reg.Close()
+//
+// Distribution v3.0.0 has no referrers API; OCI clients fall back to the
+// referrers tag schema.
+//
+// Clusters (etcd, kube-apiserver v1.37.2, controller-manager, scheduler,
+// kwok; Istio v1.32 CRDs; one Ready kwok node; 5 to 15 s to start,
+// depending on how busy the machine is):
+//
+//	c := devenv.StartCluster(t, devenv.ClusterOptions{})
+//	cs := devenv.StartClusters(t, 3, devenv.ClusterOptions{}) // "cluster-1".."cluster-3", in parallel
+//	c.Name, c.Kubeconfig (admin file), c.RESTConfig(), c.Client() (*kubernetes.Clientset), c.Server, c.CAFile
+//	path := c.KubeconfigForRole(t, "shop", []rbacv1.PolicyRule{...})        // least-privilege SA token
+//	path := c.KubeconfigForClusterRole(t, "shop", []rbacv1.PolicyRule{...})
+//	c.EnsureNamespace(ctx, "shop")                    // new namespaces get a default ServiceAccount
+//	devenv.NewCluster(ctx, opts) / devenv.NewClusters(ctx, n, opts) / c.Close()
+//
+// Pods are scheduled onto kwok's fake node and become Running and Ready
+// without containers, so Deployments roll out and become Available. The
+// controller-manager runs the deployment, replicaset, node-lifecycle,
+// serviceaccount, namespace and garbage-collector controllers only.
+//
+// Telemetry and Prometheus (Debian's prometheus on PATH, else built):
+//
+//	tel := devenv.StartTelemetry(t, devenv.Series{Service: "reviews", Namespace: "shop", Version: "v2", RPS: 50, ErrorRatio: 0.02})
+//	tel.Set(devenv.Series{...})                       // change while running; applies from now
+//	prom := devenv.StartPrometheus(t, tel.Target)     // scrape interval 1s
+//	v, err := prom.Query(ctx, `sum(rate(istio_requests_total{response_code!~"5.."}[10s]))`)
+//	prom.URL                                          // for the analysis step's Prometheus address
+//
+// The telemetry source reports istio_requests_total and
+// istio_request_duration_milliseconds (Istio's buckets) with Istio's labels
+// (reporter="destination", destination_service_name,
+// destination_workload_namespace, destination_workload, destination_version,
+// response_code, ...). Counters advance with wall-clock time, so a success
+// rate over irate() follows a change within two scrape intervals. A new
+// Prometheus takes about 6 s to report its first rate (target discovery
+// runs every 5 s).
+//
+// Everything at once (used by hack/devenv):
+//
+//	env, err := devenv.Up(ctx, devenv.Options{Clusters: 3, Registry: true, Prometheus: true})
+//	defer env.Close()
+//
+// # Binaries and clean-up
+//
+// Binaries come from internal/toolcache: built once from the tools modules
+// under hack/ into the user cache directory (the first build of the
+// Kubernetes binaries takes about ten minutes; "go run ./hack/toolcache all"
+// does it ahead of time, and keeps a first test run within go test's
+// default 10-minute timeout), or taken from AVIARY_TOOLS_DIR. Child processes run
+// in their own process groups and are killed on Close; on Linux the kernel
+// also kills them when the test process dies (Pdeathsig), even on a test
+// timeout. Scratch directories live under $TMPDIR/aviary-devenv and are
+// removed on Close; those left by a killed process are swept by the next
+// run. Set AVIARY_DEVENV_KEEP=1 to keep them (process logs are *.log in
+// Cluster.Dir and Prometheus.Dir).
+package devenv

@@ -1,0 +1,80 @@
+package devenv
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestLogNormalPercentiles(t *testing.T) {
+	for _, tc := range []struct{ p50, p99 float64 }{{20, 100}, {5, 400}, {100, 100}} {
+		d := newLogNormal(tc.p50, tc.p99)
+		if got := d.cdf(tc.p50); math.Abs(got-0.5) > 1e-9 {
+			t.Errorf("cdf(p50=%v) = %v, want 0.5", tc.p50, got)
+		}
+		if tc.p99 > tc.p50 {
+			if got := d.cdf(tc.p99); math.Abs(got-0.99) > 1e-6 {
+				t.Errorf("cdf(p99=%v) = %v, want 0.99", tc.p99, got)
+			}
+		}
+	}
+}
+
+func TestGeneratorAccruesWithTime(t *testing.T) {
+	now := time.Unix(1000, 0)
+	g := newGenerator(func() time.Time { return now })
+	s := Series{Service: "reviews", Namespace: "shop", Version: "v2", RPS: 100, ErrorRatio: 0.25, LatencyP99ms: 200}
+	if err := g.set(s); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(10 * time.Second) // 1000 requests: 750 ok, 250 failed
+	s.ErrorRatio = 0.5
+	if err := g.set(s); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Second) // 200 more: 100 ok, 100 failed
+
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(g)
+	for code, want := range map[string]float64{"200": 850, "500": 350} {
+		got := counterValue(t, reg, code)
+		if math.Abs(got-want) > 1e-6 {
+			t.Errorf("istio_requests_total{response_code=%q} = %v, want %v", code, got, want)
+		}
+	}
+	if n, err := testutil.GatherAndCount(reg, "istio_request_duration_milliseconds"); err != nil || n != 2 {
+		t.Errorf("histogram series = %d, %v; want 2, nil", n, err)
+	}
+}
+
+func TestGeneratorRejectsIncompleteSeries(t *testing.T) {
+	g := newGenerator(time.Now)
+	if err := g.set(Series{Service: "reviews"}); err == nil {
+		t.Errorf("set(series without namespace) = nil, want an error")
+	}
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, code string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "istio_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "response_code" && l.GetValue() == code {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no istio_requests_total with response_code %q", code)
+	return 0
+}

@@ -1,0 +1,79 @@
+package toolcache
+
+import "sort"
+
+// Tool is one binary built from a tools module of this repository.
+type Tool struct {
+	// Name is the binary's name and the key for Path.
+	Name string
+	// Module is the tools module's directory under hack/.
+	Module string
+	// Package is the main package to build.
+	Package string
+	// Version is the module version pinned by the tools module's go.mod;
+	// it names the cached binary.
+	Version string
+	// LDFlags are passed to "go build -ldflags" (version stamping).
+	LDFlags string
+	// Env lists environment variables naming directories that may already
+	// hold the binary (checked after AVIARY_TOOLS_DIR).
+	Env []string
+	// PathEnv names a variable holding the binary's own path, and LookPath
+	// allows a binary of that name on PATH (checked before building).
+	PathEnv  string
+	LookPath bool
+}
+
+const (
+	kubeVersion = "v1.37.2"
+	kubeLDFlags = "-s -w" +
+		" -X k8s.io/component-base/version.gitVersion=" + kubeVersion +
+		" -X k8s.io/component-base/version.gitMajor=1" +
+		" -X k8s.io/component-base/version.gitMinor=37" +
+		" -X k8s.io/component-base/version.gitTreeState=clean" +
+		" -X k8s.io/client-go/pkg/version.gitVersion=" + kubeVersion +
+		" -X k8s.io/client-go/pkg/version.gitMajor=1" +
+		" -X k8s.io/client-go/pkg/version.gitMinor=37"
+)
+
+var table = []Tool{
+	{Name: "etcd", Module: "etcd", Package: "go.etcd.io/etcd/server/v3", Version: "v3.6.7",
+		LDFlags: "-s -w", Env: []string{"KUBEBUILDER_ASSETS"}},
+	{Name: "kube-apiserver", Module: "tools", Package: "k8s.io/kubernetes/cmd/kube-apiserver", Version: kubeVersion,
+		LDFlags: kubeLDFlags, Env: []string{"KUBEBUILDER_ASSETS"}},
+	{Name: "kube-controller-manager", Module: "tools", Package: "k8s.io/kubernetes/cmd/kube-controller-manager", Version: kubeVersion,
+		LDFlags: kubeLDFlags},
+	{Name: "kube-scheduler", Module: "tools", Package: "k8s.io/kubernetes/cmd/kube-scheduler", Version: kubeVersion,
+		LDFlags: kubeLDFlags},
+	{Name: "kubectl", Module: "tools", Package: "k8s.io/kubernetes/cmd/kubectl", Version: kubeVersion,
+		LDFlags: kubeLDFlags, Env: []string{"KUBEBUILDER_ASSETS"}},
+	{Name: "kwok", Module: "tools", Package: "sigs.k8s.io/kwok/cmd/kwok", Version: "v0.8.0",
+		LDFlags: "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0 -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=" + kubeVersion},
+	{Name: "cosign-v2", Module: "cosign-v2", Package: "github.com/sigstore/cosign/v2/cmd/cosign", Version: "v2.6.1",
+		LDFlags: "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v2.6.1"},
+	{Name: "cosign-v3", Module: "cosign-v3", Package: "github.com/sigstore/cosign/v3/cmd/cosign", Version: "v3.1.3",
+		LDFlags: "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v3.1.3"},
+	{Name: "crane", Module: "bench", Package: "github.com/google/go-containerregistry/cmd/crane", Version: "v0.22.1",
+		LDFlags: "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v0.22.1"},
+	{Name: "oras", Module: "bench", Package: "oras.land/oras/cmd/oras", Version: "v1.3.6",
+		LDFlags: "-s -w -X oras.land/oras/internal/version.Version=1.3.6 -X oras.land/oras/internal/version.BuildMetadata="},
+	{Name: "prometheus", Module: "prometheus", Package: "github.com/prometheus/prometheus/cmd/prometheus", Version: "v0.316.0",
+		LDFlags: "-s -w", PathEnv: "AVIARY_PROMETHEUS", LookPath: true},
+}
+
+// Tools returns the table of known tools, sorted by name.
+func Tools() []Tool {
+	out := append([]Tool(nil), table...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the tool called name.
+func Lookup(name string) (Tool, bool) {
+	for _, t := range table {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tool{}, false
+}
