@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# verify-vs-cosign.sh: verify a release of N signed images (200 by default)
+# and its signed plan with verify-artifacts, and do the same check the way
+# people do it by hand: `cosign verify --key` per image in a shell loop.
+# Both run against the same real local Distribution registry
+# (internal/devenv), whose images are signed in cosign's format by
+# hack/verify-bench. Prints both wall times, verify-artifacts' peak RSS and
+# the ratio.
+#
+#   bash hack/bench/verify-vs-cosign.sh [images] [cosign-v2|cosign-v3]   # from the repository root
+set -euo pipefail
+
+N=${1:-200}
+COSIGN_TOOL=${2:-cosign-v2}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+WORK=$(mktemp -d)
+DEVENV_PID=
+cleanup() {
+	if [[ -n $DEVENV_PID ]]; then kill "$DEVENV_PID" 2>/dev/null || true; wait "$DEVENV_PID" 2>/dev/null || true; fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+echo "verify-vs-cosign: building verify-artifacts, the fixture writer and $COSIGN_TOOL" >&2
+go build -o "$WORK/verify-artifacts" ./steps/verify-artifacts
+go build -o "$WORK/verify-bench" ./hack/verify-bench
+go build -o "$WORK/devenv" ./hack/devenv
+COSIGN=$(go run ./hack/toolcache "$COSIGN_TOOL" | awk '{print $2}')
+
+echo "verify-vs-cosign: starting the registry" >&2
+"$WORK/devenv" up --clusters 0 --no-prometheus --env-file "$WORK/devenv.sh" 2>"$WORK/devenv.log" &
+DEVENV_PID=$!
+for _ in $(seq 1 300); do [[ -s $WORK/devenv.sh ]] && break; sleep 0.1; done
+[[ -s $WORK/devenv.sh ]] || { cat "$WORK/devenv.log" >&2; echo "devenv did not start" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$WORK/devenv.sh"
+REG=$AVIARY_REGISTRY
+unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
+
+export COSIGN_PASSWORD=bench HOME=$WORK/home TUF_ROOT=$WORK/home/tuf DOCKER_CONFIG=$WORK/home/docker
+mkdir -p "$HOME"
+(cd "$WORK" && "$COSIGN" generate-key-pair --output-key-prefix bench >/dev/null 2>&1)
+echo "verify-vs-cosign: pushing and signing $N images and a plan" >&2
+"$WORK/verify-bench" --registry "$REG" --key "$WORK/bench.key" --images "$N" --out "$WORK"
+PLAN=$(cat "$WORK/plan")
+
+echo "verify-vs-cosign: verify-artifacts" >&2
+t0=$(now_ms)
+AVIARY_CI=local /usr/bin/time -f '%M' -o "$WORK/rss" "$WORK/verify-artifacts" --plan "$PLAN" --key "$WORK/bench.pub" \
+	--report-path "$WORK/report.json" --attach-report=false >"$WORK/verify.out" 2>"$WORK/verify.log" || {
+	cat "$WORK/verify.log" >&2
+	echo "verify-artifacts failed" >&2
+	exit 1
+}
+t1=$(now_ms)
+aviary_ms=$((t1 - t0))
+rss_kib=$(tail -1 "$WORK/rss")
+
+echo "verify-vs-cosign: $COSIGN_TOOL verify x$((N + 1))" >&2
+t0=$(now_ms)
+while read -r ref; do
+	"$COSIGN" verify --key "$WORK/bench.pub" --insecure-ignore-tlog --allow-insecure-registry "$ref" >/dev/null 2>"$WORK/cosign.log" || {
+		cat "$WORK/cosign.log" >&2
+		echo "cosign verify $ref failed" >&2
+		exit 1
+	}
+done < <(cat "$WORK/plan" "$WORK/images")
+t1=$(now_ms)
+cli_ms=$((t1 - t0))
+
+awk -v a="$aviary_ms" -v c="$cli_ms" -v n="$N" -v r="$rss_kib" -v tool="$COSIGN_TOOL" 'BEGIN {
+	printf "verify-vs-cosign: %d images + plan: verify-artifacts %d ms (peak RSS %.0f MiB), %s verify loop %d ms, ratio %.1fx\n", n, a, r / 1024, tool, c, c / a
+}'

@@ -1,0 +1,126 @@
+package signature
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/signature/trustinput"
+)
+
+func TestNewTrust(t *testing.T) {
+	priv, pub := keyPair(t, pw)
+	root := newTestCA(t).trustedRoot(t)
+	id := Identity{Subject: "ci@example.com", Issuer: "https://issuer.example"}
+	tests := []struct {
+		name string
+		m    Material
+		want string // substring of the Invalid error; "" for success
+	}{
+		{"key", Material{Keys: []Key{{PEM: pub}}}, ""},
+		{"two keys in one PEM", Material{Keys: []Key{{PEM: append(append([]byte{}, pub...), pub...)}}}, ""},
+		{"identity with root", Material{Identities: []Identity{id}, TrustedRoot: root}, ""},
+		{"key and tlog with root", Material{Keys: []Key{{PEM: pub}}, TrustedRoot: root, RequireTlog: true}, ""},
+		{"nothing", Material{}, "no trust material"},
+		{"identity without root", Material{Identities: []Identity{id}}, "need a trusted root"},
+		{"tlog without root", Material{Keys: []Key{{PEM: pub}}, RequireTlog: true}, "require-tlog needs a trusted root"},
+		{"private key", Material{Keys: []Key{{Name: "cosign.key", PEM: priv}}}, "cosign.key: it is a private key"},
+		{"not PEM", Material{Keys: []Key{{Name: "k", PEM: []byte("hello")}}}, "k: no PEM PUBLIC KEY block"},
+		{"bad root", Material{Keys: []Key{{PEM: pub}}, TrustedRoot: []byte("{")}, "reading trusted root"},
+		{"identity without issuer", Material{Identities: []Identity{{Subject: "a"}}, TrustedRoot: root}, "OIDC issuer"},
+		{"bad regexp", Material{Identities: []Identity{{SubjectRegexp: "(", Issuer: "x"}}, TrustedRoot: root}, "keyless identity 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr, err := NewTrust(tt.m)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("NewTrust = %v, want nil", err)
+				}
+				if len(tr.Summary().Keys)+len(tr.Summary().Identities) == 0 {
+					t.Errorf("Summary() = %+v, want the material", tr.Summary())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || outcome.KindOf(err) != outcome.KindInvalid {
+				t.Errorf("NewTrust = %v, want an invalid error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReasonText(t *testing.T) {
+	for r := range reasonNames {
+		b, _ := r.MarshalText()
+		var back Reason
+		if err := back.UnmarshalText(b); err != nil || back != r {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", b, back, err, r)
+		}
+	}
+	var r Reason
+	if err := r.UnmarshalText([]byte("nope")); err == nil {
+		t.Error("UnmarshalText(nope) = nil error, want one")
+	}
+	err := refuse(WrongDigestClaim, "r@sha256:x", "claims %s", "y")
+	if ReasonOf(err) != WrongDigestClaim || outcome.KindOf(err) != outcome.KindNegative || err.Error() != "r@sha256:x: claims y" {
+		t.Errorf("refuse(...) = %v (reason %v, kind %v), want a negative wrong-digest-claim", err, ReasonOf(err), outcome.KindOf(err))
+	}
+}
+
+// fakeInputs answers like a step session.
+type fakeInputs map[string]string
+
+func (f fakeInputs) String(name string) string { return f[name] }
+func (f fakeInputs) Bool(name string) bool     { return f[name] == "true" }
+
+func TestFromInputs(t *testing.T) {
+	_, pub := keyPair(t, pw)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "release.pub")
+	if err := os.WriteFile(keyFile, pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	policyFile := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte("apiVersion: aviary.dev/v1\nkind: VerificationPolicy\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, pol, err := FromInputs(fakeInputs{
+		trustinput.Key: keyFile, trustinput.Identity: "ci@example.com", trustinput.IssuerRegexp: "^https://",
+		trustinput.RequireTlog: "true", trustinput.Policy: policyFile,
+	})
+	if err != nil {
+		t.Fatalf("FromInputs: %v", err)
+	}
+	if len(m.Keys) != 1 || m.Keys[0].Name != "release.pub" || !m.RequireTlog || pol == nil ||
+		len(m.Identities) != 1 || m.Identities[0] != (Identity{Subject: "ci@example.com", IssuerRegexp: "^https://"}) {
+		t.Errorf("FromInputs = %+v, %v; want the key file, the identity, require-tlog and the policy", m, pol)
+	}
+	if !Enabled(fakeInputs{trustinput.Key: keyFile}) || Enabled(fakeInputs{}) {
+		t.Error("Enabled: want true with a key and false with nothing")
+	}
+	for _, in := range []fakeInputs{
+		{trustinput.Key: filepath.Join(dir, "missing.pub")},
+		{trustinput.Issuer: "https://x"},
+		{trustinput.TrustedRoot: filepath.Join(dir, "missing.json")},
+	} {
+		if _, _, err := FromInputs(in); outcome.KindOf(err) != outcome.KindInvalid {
+			t.Errorf("FromInputs(%v) = %v, want invalid", in, err)
+		}
+	}
+	// PEM text is taken as is, several blocks included; paths may be
+	// listed.
+	_, pub2 := keyPair(t, pw)
+	m, _, err = FromInputs(fakeInputs{trustinput.Key: string(pub) + string(pub2)})
+	if err != nil || len(m.Keys) != 1 || m.Keys[0].Name != "" {
+		t.Errorf("FromInputs(PEM value) = %+v, %v; want one unnamed key value", m, err)
+	}
+	if tr, err := NewTrust(m); err != nil || len(tr.Summary().Keys) != 2 {
+		t.Errorf("NewTrust(two PEM blocks) = %v, want two keys", err)
+	}
+	m, _, err = FromInputs(fakeInputs{trustinput.Key: keyFile + ",\n " + keyFile + "\n"})
+	if err != nil || len(m.Keys) != 2 {
+		t.Errorf("FromInputs(two paths) = %+v, %v; want two keys", m, err)
+	}
+}

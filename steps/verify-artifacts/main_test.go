@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"crypto/elliptic"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"oras.land/oras-go/v2"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/signature"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"verify-artifacts": main})
+}
+
+// TestScripts runs the real step against a real Distribution registry from
+// internal/devenv. See testdata/README.md.
+func TestScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real registry; skipped with -short")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup:               setupScript,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"release":  cmdRelease,
+			"output":   cmdOutput,
+			"envsubst": cmdEnvsubst,
+		},
+	})
+}
+
+const keyPassword = "script"
+
+// world is what a script's release command writes with.
+type world struct {
+	reg           string
+	client        *registry.Client
+	key, otherKey *signature.PrivateKey
+	n             int
+}
+
+func setupScript(env *testscript.Env) error {
+	ctx := context.Background()
+	reg, err := devenv.NewRegistry(ctx, devenv.RegistryOptions{})
+	if err != nil {
+		return err
+	}
+	env.Defer(func() { _ = reg.Close() })
+	w := &world{reg: reg.Host, client: registry.New(registry.Options{})}
+	for _, k := range []struct {
+		name string
+		dst  **signature.PrivateKey
+	}{{"release", &w.key}, {"stranger", &w.otherKey}} {
+		priv, pub, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), cryptoutils.StaticPasswordFunc([]byte(keyPassword)))
+		if err != nil {
+			return err
+		}
+		if *k.dst, err = signature.LoadPrivateKey(priv, []byte(keyPassword)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(env.WorkDir, k.name+".pub"), pub, 0o644); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens there
+	env.Values["world"] = w
+	for k, v := range map[string]string{
+		"REG": reg.Host, "DEAD": dead, "AVIARY_CI": "local",
+		"HOME": filepath.Join(env.WorkDir, ".home"), "DOCKER_CONFIG": filepath.Join(env.WorkDir, ".home", "docker"),
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
+}
+
+// release NAME PLAN SERVICE=STATE... pushes one image per service in the
+// state given, publishes a plan naming them to $REG/plans/NAME, signs it
+// when PLAN is "signed", and sets $PLAN to it by digest.
+//
+// States: signed (by release.pub), unsigned, stranger (signed by another
+// key), elsewhere (signed, in repository other/ rather than shop/),
+// attested (signed, with a SLSA provenance attestation).
+func cmdRelease(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: release NAME signed|unsigned SERVICE=STATE...")
+	}
+	w := ts.Value("world").(*world)
+	ctx := context.Background()
+	cfg := config.Config{Product: "shop", Topology: config.Topology{Kind: config.SingleCluster,
+		Targets: []config.Target{{Role: config.RoleRelease, Namespace: "shop"}}}}
+	p := &plan.Plan{Version: "1.0.0", Source: plan.Source{Commit: strings.Repeat("ab", 20), Time: time.Unix(1_700_000_000, 0)}}
+	files := map[string][]byte{}
+	for _, a := range args[2:] {
+		name, state, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("release: %q is not SERVICE=STATE", a)
+		}
+		repo := "shop/" + name
+		if state == "elsewhere" {
+			repo = "other/" + name
+		}
+		w.n++
+		ref, desc := pushImage(ts, w, repo, fmt.Sprintf("%s-%d", a, w.n))
+		target := w.target(ts, repo)
+		switch state {
+		case "unsigned":
+		case "signed", "elsewhere", "attested":
+			_, err := signature.Sign(ctx, target, w.reg+"/"+repo, desc, w.key, signature.SignOptions{})
+			ts.Check(err)
+			if state == "attested" {
+				_, err := signature.Attest(ctx, target, desc, w.key, "https://slsa.dev/provenance/v1", nil, signature.SignOptions{})
+				ts.Check(err)
+			}
+		case "stranger":
+			_, err := signature.Sign(ctx, target, w.reg+"/"+repo, desc, w.otherKey, signature.SignOptions{})
+			ts.Check(err)
+		default:
+			ts.Fatalf("release: unknown state %q", state)
+		}
+		cfg.Services = append(cfg.Services, config.Service{Name: name, Image: w.reg + "/" + repo, Manifests: "deploy/" + name})
+		p.Services = append(p.Services, plan.Service{Name: name, Image: ref, Tag: "1.0.0"})
+		files[name+"/deployment.yaml"] = []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n")
+	}
+	p.Config = cfg.Close()
+	art, err := plan.Pack(ctx, p, files)
+	ts.Check(err)
+	planRepo := "plans/" + args[0]
+	target := w.target(ts, planRepo)
+	_, err = plan.Publish(ctx, art, target, "1.0.0")
+	ts.Check(err)
+	switch args[1] {
+	case "signed":
+		_, err := signature.Sign(ctx, target, w.reg+"/"+planRepo, art.Descriptor, w.key, signature.SignOptions{Bundle: true})
+		ts.Check(err)
+	case "unsigned":
+	default:
+		ts.Fatalf("release: plan state %q is neither signed nor unsigned", args[1])
+	}
+	ts.Setenv("PLAN", w.reg+"/"+planRepo+"@"+art.Descriptor.Digest.String())
+}
+
+func (w *world) target(ts *testscript.TestScript, repo string) oras.Target {
+	ref, err := registry.ParseReference(w.reg + "/" + repo)
+	ts.Check(err)
+	t, err := w.client.Target(context.Background(), ref, false)
+	ts.Check(err)
+	return t
+}
+
+func pushImage(ts *testscript.TestScript, w *world, repo, seed string) (string, ocispec.Descriptor) {
+	ctx := context.Background()
+	t := w.target(ts, repo)
+	layer, err := oras.PushBytes(ctx, t, ocispec.MediaTypeImageLayer, []byte(seed))
+	ts.Check(err)
+	cfg, err := oras.PushBytes(ctx, t, ocispec.MediaTypeImageConfig, fmt.Appendf(nil, `{"rootfs":{"type":"layers","diff_ids":["%s"]}}`, layer.Digest))
+	ts.Check(err)
+	m, err := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		Config: cfg, Layers: []ocispec.Descriptor{layer}})
+	ts.Check(err)
+	desc, err := oras.TagBytes(ctx, t, ocispec.MediaTypeImageManifest, m, "1.0.0")
+	ts.Check(err)
+	return w.reg + "/" + repo + "@" + desc.Digest.String(), desc
+}
+
+// output KEY VALUE checks an output in the step's JSON stdout (VALUE may
+// end in * for a prefix) and sets $OUT_KEY.
+func cmdOutput(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: output KEY VALUE")
+	}
+	var outputs map[string]string
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &outputs); err != nil {
+		ts.Fatalf("stdout is not a JSON object of outputs: %v", err)
+	}
+	got, ok := outputs[args[0]]
+	if !ok {
+		ts.Fatalf("no output %q in %v", args[0], outputs)
+	}
+	want := args[1]
+	match := got == want
+	if prefix, ok := strings.CutSuffix(want, "*"); ok {
+		match = strings.HasPrefix(got, prefix)
+	}
+	if match == neg {
+		ts.Fatalf("output %s = %q, want %s%q", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+	ts.Setenv("OUT_"+strings.ToUpper(strings.ReplaceAll(args[0], "-", "_")), got)
+}
+
+// envsubst FILE replaces $VAR and ${VAR} in FILE with the script's
+// environment.
+func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: envsubst FILE")
+	}
+	data := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(data), 0o644))
+}
