@@ -287,7 +287,7 @@ func (a *Analyzer) callWebhooks(ctx context.Context, n, weight int) error {
 			code, err := callWebhook(ctx, a.opts.HTTPClient, w, body)
 			res := WebhookResult{
 				Time: start, Name: w.Name, Service: t.Service, Phase: a.opts.Phase, Weight: weight,
-				Status: StatusPass, Code: code, Duration: Duration{a.opts.Now().Sub(start).Round(time.Millisecond)},
+				Status: StatusPass, Code: code, Duration: Duration{Duration: a.opts.Now().Sub(start).Round(time.Millisecond)},
 			}
 			if err != nil {
 				res.Status, res.Reason = StatusFail, err.Error()

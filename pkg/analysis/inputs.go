@@ -52,7 +52,7 @@ func FromInputs(get func(name string) string, base Spec) (Spec, error) {
 		if err != nil {
 			bad("analysis-interval", v, "is not a duration such as 30s")
 		}
-		s.Interval = Duration{d}
+		s.Interval = Duration{Duration: d}
 	}
 	integer := func(name string, set func(int)) {
 		if v := strings.TrimSpace(get(name)); v != "" {

@@ -35,7 +35,7 @@ func TestMarkdownGolden(t *testing.T) {
 	defer hook.Close()
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	spec := Spec{
-		Interval:      Duration{10 * time.Second},
+		Interval:      Duration{Duration: 10 * time.Second},
 		CompareStable: &StableComparison{},
 		Webhooks:      []Webhook{{Name: "smoke-test", URL: hook.URL}},
 	}

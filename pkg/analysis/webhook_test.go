@@ -49,7 +49,7 @@ func TestWebhookGate(t *testing.T) {
 				tt.handler(w, r)
 			}))
 			defer srv.Close()
-			spec := Spec{Webhooks: []Webhook{{Name: "gate", URL: srv.URL + "/hook?token=s3cret", Timeout: Duration{tt.timeout}, Metadata: map[string]string{"team": "shop"}}}}
+			spec := Spec{Webhooks: []Webhook{{Name: "gate", URL: srv.URL + "/hook?token=s3cret", Timeout: Duration{Duration: tt.timeout}, Metadata: map[string]string{"team": "shop"}}}}
 			a, err := New(spec, []Target{apiTarget}, Options{Phase: PhasePromotion})
 			if err != nil {
 				t.Fatal(err)

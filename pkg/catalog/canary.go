@@ -1,6 +1,9 @@
 package catalog
 
-import "github.com/aviary-cd/aviary/pkg/step"
+import (
+	"github.com/aviary-cd/aviary/pkg/analysis"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
 
 var (
 	namespaceInput = step.Input{Name: "namespace", Description: "Namespace the release runs in; empty takes the plan's topology.", Default: ""}
@@ -15,7 +18,7 @@ var DeployCanary = step.Definition{
 	Description: "Deploy the plan's changed services beside the stable ones and wire Istio routing at a first weight.",
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
-		{Name: "initial-weight", Description: "Share of traffic, in percent, the canary starts with.", Type: step.Int, Default: "0"},
+		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
 		timeoutInput, lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
 	},
@@ -30,14 +33,14 @@ var DeployCanary = step.Definition{
 var ShiftWeight = step.Definition{
 	Name:        "shift-weight",
 	Description: "Move traffic to the canary step by step, gated by metric analysis; roll back on failure.",
-	Inputs: []step.Input{
+	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "weight", Description: "Set the canary weight (0-100) in one move.", Type: step.Int},
-		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50.", Type: step.List},
-		{Name: "pause", Description: "Pause between steps of the schedule.", Type: step.Duration, Default: "30s"},
+		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50; a re-run resumes at the weight in effect. Without weight and steps, the release config's canary.steps.", Type: step.List},
+		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration, Default: "30s"},
 		lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	},
+	}, analysis.Inputs...),
 	Outputs: []step.Output{
 		{Name: "weight", Description: "The canary weight now in effect."},
 	},
@@ -47,12 +50,12 @@ var ShiftWeight = step.Definition{
 var Promote = step.Definition{
 	Name:        "promote",
 	Description: "Send 100% to the new versions, make them stable, keep the previous version passive.",
-	Inputs: []step.Input{
+	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
 		timeoutInput, lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	},
+	}, analysis.Inputs...),
 	Outputs: []step.Output{
 		{Name: "promoted", Description: "Services promoted, comma-separated."},
 	},

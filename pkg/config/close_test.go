@@ -21,20 +21,20 @@ func TestClose(t *testing.T) {
 		{
 			"all defaults",
 			Canary{},
-			Canary{Steps: []int{5, 10, 25, 50}, Pause: Duration{30 * time.Second},
+			Canary{Steps: []int{5, 10, 25, 50}, Pause: Duration{Duration: 30 * time.Second},
 				Analysis: Analysis{}.WithDefaults()},
 		},
 		{
 			"given values kept",
-			Canary{Steps: []int{20, 60}, Pause: Duration{time.Minute}, InitialWeight: 10,
+			Canary{Steps: []int{20, 60}, Pause: Duration{Duration: time.Minute}, InitialWeight: 10,
 				Analysis: givenAnalysis},
-			Canary{Steps: []int{20, 60}, Pause: Duration{time.Minute}, InitialWeight: 10,
+			Canary{Steps: []int{20, 60}, Pause: Duration{Duration: time.Minute}, InitialWeight: 10,
 				Analysis: givenAnalysis.WithDefaults()},
 		},
 		{
 			"default steps start above the initial weight",
 			Canary{InitialWeight: 10},
-			Canary{Steps: []int{25, 50}, Pause: Duration{30 * time.Second}, InitialWeight: 10,
+			Canary{Steps: []int{25, 50}, Pause: Duration{Duration: 30 * time.Second}, InitialWeight: 10,
 				Analysis: Analysis{}.WithDefaults()},
 		},
 	}

@@ -35,7 +35,7 @@ func TestParseValid(t *testing.T) {
 			{Role: RoleCanary, Cluster: "prod-eu", Namespace: "shop-canary"},
 		}},
 		Canary: Canary{
-			Steps: []int{5, 20, 50}, Pause: Duration{time.Minute}, InitialWeight: 1,
+			Steps: []int{5, 20, 50}, Pause: Duration{Duration: time.Minute}, InitialWeight: 1,
 			Analysis: Analysis{Interval: analysis.Duration{Duration: 15 * time.Second}, Measurements: 4, FailureLimit: 1,
 				MinRequests: ptr(50), SuccessRate: ptr(99.5), MaxP99Ms: ptr(300.0)},
 		},

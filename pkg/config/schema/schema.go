@@ -55,7 +55,7 @@ func Generate() ([]byte, error) {
 
 // mapType gives types that YAML writes as text their textual schema.
 func mapType(t reflect.Type) *jsonschema.Schema {
-	if t == reflect.TypeFor[config.Duration]() || t == reflect.TypeFor[analysis.Duration]() {
+	if t == reflect.TypeFor[analysis.Duration]() {
 		return &jsonschema.Schema{
 			Type:        "string",
 			Pattern:     `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`,

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# canary-vs-kubectl.sh: release a 100-service product on one real local
+# cluster (internal/devenv) with deploy-canary and shift-weight, and do the
+# same work the way people do it by hand: `kubectl apply -f` of the very same
+# objects (Deployments, Services, DestinationRules, VirtualServices, copied
+# from what deploy-canary made) followed by `kubectl wait` for the
+# Deployments, then a `kubectl patch` loop setting one canary weight per
+# VirtualService. Prints the wall times and the ratios.
+#
+#   deploy:  deploy-canary (apply, wait ready, route)  vs  kubectl apply + kubectl wait
+#   shift:   shift-weight --weight N over the 100 canaries of a second
+#            release  vs  100 × kubectl patch of the same routes
+#
+# Each way runs ROUNDS times; the best round counts, as machine noise only
+# slows runs down.
+#
+#   bash hack/bench/canary-vs-kubectl.sh [services] [rounds]
+set -euo pipefail
+
+N=${1:-100}
+ROUNDS=${2:-3}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+WORK=$(mktemp -d)
+DEVENV_PID=
+cleanup() {
+	if [[ -n $DEVENV_PID ]]; then kill "$DEVENV_PID" 2>/dev/null || true; wait "$DEVENV_PID" 2>/dev/null || true; fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+say() { echo "canary-vs-kubectl: $*" >&2; }
+
+say "building the steps and the CLIs"
+for s in bundle-plan deploy-canary shift-weight; do go build -o "$WORK/$s" "./steps/$s"; done
+eval "$(go run ./hack/toolcache kubectl oras | awk '{printf "%s=%s\n", toupper($1), $2}')"
+
+say "starting a cluster and the registry"
+go build -o "$WORK/devenv" ./hack/devenv
+"$WORK/devenv" up --clusters 1 --no-prometheus --env-file "$WORK/devenv.sh" 2>"$WORK/devenv.log" &
+DEVENV_PID=$!
+for _ in $(seq 1 1200); do [[ -s $WORK/devenv.sh ]] && break; sleep 0.1; done
+[[ -s $WORK/devenv.sh ]] || { cat "$WORK/devenv.log" >&2; say "devenv did not start"; exit 1; }
+# shellcheck disable=SC1091
+. "$WORK/devenv.sh"
+REG=$AVIARY_REGISTRY
+unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
+K() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
+
+# A kwok node takes 110 pods; each round runs 3 × N (stable, canaries, the
+# kubectl copy). kwok manages every node, so more Node objects are enough.
+nodes=$(( (3 * N * ROUNDS + 109) / 110 ))
+for i in $(seq 2 "$nodes"); do
+	cat <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+status:
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+---
+YAML
+done >"$WORK/nodes.yaml"
+if [[ $nodes -gt 1 ]]; then
+	K create -f "$WORK/nodes.yaml" >/dev/null
+	K wait --for=condition=Ready node --all --timeout=2m >/dev/null
+fi
+
+say "pushing 2 × $N images and writing the app repository"
+for v in 1.0.0 1.1.0; do
+	echo "{\"version\": \"$v\"}" >"$WORK/blob.json"
+	(cd "$WORK" && seq -f '%03g' 0 $((N - 1)) | xargs -P 8 -I{} "$ORAS" push --plain-http --no-tty \
+		"$REG/bench/svc-{}:$v" --artifact-type application/vnd.example.image blob.json:application/json >/dev/null)
+done
+APP=$WORK/app
+mkdir -p "$APP"
+{
+	echo "product: bench"
+	echo "services:"
+	for i in $(seq -f '%03g' 0 $((N - 1))); do
+		svc=svc-$i
+		printf '  - name: %s\n    image: %s/bench/%s\n    manifests: deploy/%s\n' "$svc" "$REG" "$svc" "$svc"
+		mkdir -p "$APP/deploy/$svc"
+		cat >"$APP/deploy/$svc/deployment.yaml" <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $svc}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: $svc}}
+  template:
+    metadata: {labels: {app: $svc}}
+    spec: {containers: [{name: app, image: $REG/bench/$svc, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $svc}
+spec: {selector: {app: $svc}, ports: [{name: http, port: 80, targetPort: 8080}]}
+YAML
+	done
+	printf 'topology:\n  kind: single-cluster\n  targets:\n    - role: release\n      namespace: bench\n'
+} >"$APP/aviary.yaml"
+git -C "$APP" init -q -b release/1.0.0
+git -C "$APP" add .
+git -C "$APP" -c user.name=bench -c user.email=bench@example.com commit -q -m 'bench release'
+bundle() {
+	git -C "$APP" checkout -q -B "release/$1"
+	AVIARY_CI=local "$WORK/bundle-plan" --repo-path "$APP" --repository "$REG/bench/plans" --version "$1" >"$WORK/bundle.json" 2>"$WORK/bundle.log" ||
+		{ cat "$WORK/bundle.log" >&2; exit 1; }
+	jq -r '."plan-ref"' "$WORK/bundle.json"
+}
+PLAN=$(bundle 1.0.0)
+PLAN2=$(bundle 1.1.0)
+
+best() { if [[ -z $1 || $2 -lt $1 ]]; then echo "$2"; else echo "$1"; fi; }
+best_deploy= best_apply= best_shift= best_patch=
+for r in $(seq 1 "$ROUNDS"); do
+	ns=bench-aviary-$r
+	K create namespace "$ns" >/dev/null
+	t0=$(now_ms)
+	AVIARY_CI=local "$WORK/deploy-canary" --plan "$PLAN" --namespace "$ns" --holder bench >/dev/null 2>"$WORK/deploy.log" ||
+		{ cat "$WORK/deploy.log" >&2; exit 1; }
+	ms=$(( $(now_ms) - t0 )); best_deploy=$(best "$best_deploy" "$ms")
+	say "round $r: deploy-canary $ms ms"
+
+	# The same objects, as kubectl users would keep them in files.
+	K get deployments,services,destinationrules.networking.istio.io,virtualservices.networking.istio.io -n "$ns" -o json |
+		jq --arg ns "bench-kubectl-$r" '.items |= map(
+			del(.status, .metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp, .metadata.generation,
+				.metadata.managedFields, .metadata.annotations["deployment.kubernetes.io/revision"],
+				.spec.clusterIP, .spec.clusterIPs) | .metadata.namespace = $ns)' >"$WORK/objects.json"
+	K create namespace "bench-kubectl-$r" >/dev/null
+	t0=$(now_ms)
+	K apply -f "$WORK/objects.json" >/dev/null
+	K wait -n "bench-kubectl-$r" --for=condition=Available deployment --all --timeout=5m >/dev/null
+	ms=$(( $(now_ms) - t0 )); best_apply=$(best "$best_apply" "$ms")
+	say "round $r: kubectl apply + wait $ms ms"
+
+	# Canaries of 1.1.0 beside it (not timed), and the same two-destination
+	# routes copied for kubectl.
+	AVIARY_CI=local "$WORK/deploy-canary" --plan "$PLAN2" --namespace "$ns" --holder bench >/dev/null 2>"$WORK/deploy.log" ||
+		{ cat "$WORK/deploy.log" >&2; exit 1; }
+	K get virtualservices.networking.istio.io -n "$ns" -o json |
+		jq --arg ns "bench-kubectl-$r" '.items |= map(del(.metadata.uid, .metadata.resourceVersion, .metadata.creationTimestamp,
+			.metadata.generation, .metadata.managedFields) | .metadata.namespace = $ns)' >"$WORK/routes.json"
+	K apply --server-side --force-conflicts -f "$WORK/routes.json" >/dev/null
+	w=$((10 * r))
+	t0=$(now_ms)
+	AVIARY_CI=local "$WORK/shift-weight" --plan "$PLAN2" --namespace "$ns" --weight "$w" --holder bench >/dev/null 2>"$WORK/shift.log" ||
+		{ cat "$WORK/shift.log" >&2; exit 1; }
+	ms=$(( $(now_ms) - t0 )); best_shift=$(best "$best_shift" "$ms")
+	say "round $r: shift-weight to $w% $ms ms"
+
+	t0=$(now_ms)
+	for i in $(seq -f '%03g' 0 $((N - 1))); do
+		K patch -n "bench-kubectl-$r" virtualservice.networking.istio.io "svc-$i" --type=json -p \
+			"[{\"op\":\"replace\",\"path\":\"/spec/http/0/route/0/weight\",\"value\":$((100 - w))},{\"op\":\"replace\",\"path\":\"/spec/http/0/route/1/weight\",\"value\":$w}]" >/dev/null
+	done
+	ms=$(( $(now_ms) - t0 )); best_patch=$(best "$best_patch" "$ms")
+	say "round $r: $N × kubectl patch $ms ms"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b / a }'; }
+echo "canary-vs-kubectl ($N services, best of $ROUNDS):"
+echo "  deploy: deploy-canary ${best_deploy} ms, kubectl apply + wait ${best_apply} ms: kubectl/aviary = $(ratio "$best_deploy" "$best_apply")"
+echo "  shift:  shift-weight ${best_shift} ms, kubectl patch loop ${best_patch} ms: kubectl/aviary = $(ratio "$best_shift" "$best_patch")"

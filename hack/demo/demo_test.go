@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aviary-cd/aviary/internal/toolcache"
+	"github.com/aviary-cd/aviary/pkg/canary"
+)
+
+// TestDemoPipeline runs the demo as `make demo` does, against the real
+// local environment and freshly built step binaries, and checks where it
+// leaves the cluster: act 2 promotes every service, act 3's faulty canary
+// is rolled back by the analysis.
+func TestDemoPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Kubernetes control plane, a registry and Prometheus")
+	}
+	root, err := toolcache.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-30*time.Second))
+		defer cancel()
+	}
+	out := &testWriter{t: t}
+	res, err := run(ctx, options{Root: root, Out: out})
+	out.Flush()
+	if err != nil {
+		t.Fatalf("run() = %v", err)
+	}
+	if len(res.Acts) != 3 {
+		t.Fatalf("run() ran %d acts, want 3", len(res.Acts))
+	}
+
+	t.Run("outputs", func(t *testing.T) {
+		planRef := regexp.MustCompile(`^127\.0\.0\.1:\d+/shop/plans@sha256:[0-9a-f]{64}$`)
+		seen := map[string]int{}
+		for _, r := range res.Runs {
+			seen[r.Step]++
+			switch r.Step {
+			case "bundle-plan":
+				if ref := r.Outputs["plan-ref"]; !planRef.MatchString(ref) {
+					t.Errorf("act %d: bundle-plan plan-ref = %q, want <registry>/shop/plans@sha256:<digest>", r.Act, ref)
+				} else if !strings.HasSuffix(ref, "@"+r.Outputs["plan-digest"]) {
+					t.Errorf("act %d: bundle-plan plan-ref = %q, does not end in plan-digest %q", r.Act, ref, r.Outputs["plan-digest"])
+				}
+			case "verify-artifacts":
+				if got := r.Outputs["verified"]; got != "true" {
+					t.Errorf("act %d: verify-artifacts verified = %q, want true", r.Act, got)
+				}
+			}
+		}
+		for _, s := range stepNames {
+			if seen[s] == 0 {
+				t.Errorf("step %s never ran", s)
+			}
+		}
+		versions := []string{res.Acts[0].Version, res.Acts[1].Version, res.Acts[2].Version}
+		if want := []string{"0.1.0", "0.2.0", "0.2.1"}; strings.Join(versions, " ") != strings.Join(want, " ") {
+			t.Errorf("released versions = %v, want %v", versions, want)
+		}
+	})
+
+	t.Run("act 2 promoted every service", func(t *testing.T) {
+		a := res.Acts[1]
+		want := canary.VersionLabel(a.Version)
+		if len(a.Routes) != 3 {
+			t.Fatalf("act 2 left %d VirtualServices, want 3: %+v", len(a.Routes), a.Routes)
+		}
+		for _, r := range a.Routes {
+			if r.Stable != want || r.Canary != "" || r.StableWeight != 100 || r.CanaryWeight != 0 {
+				t.Errorf("after promote, %s: stable subset %q, canary subset %q, weights %d/%d; want stable %q, no canary, 100/0",
+					r.Service, r.Stable, r.Canary, r.StableWeight, r.CanaryWeight, want)
+			}
+			if r.Phase != canary.PhasePromoted {
+				t.Errorf("after promote, %s: phase %q, want %q", r.Service, r.Phase, canary.PhasePromoted)
+			}
+		}
+	})
+
+	t.Run("act 3 rolled back", func(t *testing.T) {
+		a := res.Acts[2]
+		if a.Skipped != "" {
+			t.Fatalf("act 3 was skipped: %s", a.Skipped)
+		}
+		var shift *stepRun
+		for _, r := range res.Runs {
+			if r.Act == 3 && r.Step == "shift-weight" {
+				shift = r
+			}
+		}
+		if shift == nil {
+			t.Fatal("act 3 ran no shift-weight")
+		}
+		if shift.Exit != 1 || shift.Outputs["weight"] != "0" {
+			t.Errorf("act 3 shift-weight: exit %d, weight %q; want exit 1 (analysis failed), weight 0", shift.Exit, shift.Outputs["weight"])
+		}
+		stable := canary.VersionLabel(res.Acts[1].Version)
+		for _, r := range a.Routes {
+			if r.CanaryWeight != 0 || r.StableWeight != 100 || r.Stable != stable {
+				t.Errorf("after the rollback, %s: stable %q at %d%%, canary %q at %d%%; want stable %q at 100%%, canary 0%%",
+					r.Service, r.Stable, r.StableWeight, r.Canary, r.CanaryWeight, stable)
+			}
+		}
+	})
+}
+
+// testWriter logs whole lines to the test.
+type testWriter struct {
+	t   *testing.T
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		i := bytes.IndexByte(w.buf.Bytes(), '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.t.Log(string(w.buf.Next(i + 1)[:i]))
+	}
+}
+
+func (w *testWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf.Len() > 0 {
+		w.t.Log(w.buf.String())
+		w.buf.Reset()
+	}
+}

@@ -1,0 +1,135 @@
+package canary_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/topology"
+	"github.com/aviary-cd/aviary/pkg/traffic/istio"
+)
+
+func services(n int) []canarytest.Service {
+	out := make([]canarytest.Service, n)
+	for i := range out {
+		out[i] = canarytest.Service{Name: fmt.Sprintf("svc-%03d", i), Replicas: 1}
+	}
+	return out
+}
+
+// countingClients are admin clients that count the write requests made to
+// VirtualServices.
+func countingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64) *kube.Clients {
+	cfg, err := kube.RESTConfig(kube.Options{Kubeconfig: f.Cluster.Kubeconfig})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/virtualservices") {
+				writes.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	c, err := kube.NewClients(cfg, kube.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// BenchmarkDeployApply100 measures deploy-canary's apply phase for a
+// 100-service release on one cluster: checking 100 images in the registry
+// and server-side applying 100 Deployments and 100 Services into a fresh
+// namespace. Readiness is excluded. Target: at most 5 s.
+func BenchmarkDeployApply100(b *testing.B) {
+	f := canarytest.Start(b, "bench")
+	rel := f.Plan(b, "1.0.0", services(100), nil)
+	var writes atomic.Int64
+	c := countingClients(b, f, &writes)
+	images := canary.RegistryImages{Client: registry.New(registry.Options{})}
+	ctx := context.Background()
+	var imagesTime, applyTime time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ns := fmt.Sprintf("bench-%d", i)
+		if err := f.Cluster.EnsureNamespace(ctx, ns); err != nil {
+			b.Fatal(err)
+		}
+		releases, err := canary.RenderAll(rel.Loaded, ns)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var objs []*unstructured.Unstructured
+		var refs []string
+		for _, r := range releases {
+			objs = append(append(objs, r.Shared...), r.Deployment)
+			refs = append(refs, r.Image)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if err := images.Check(ctx, refs); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := c.ApplyAll(ctx, objs, 0); err != nil {
+			b.Fatal(err)
+		}
+		imagesTime += t1.Sub(t0)
+		applyTime += time.Since(t1)
+	}
+	b.ReportMetric(float64(imagesTime.Milliseconds())/float64(b.N), "ms-images/op")
+	b.ReportMetric(float64(applyTime.Milliseconds())/float64(b.N), "ms-apply/op")
+}
+
+// BenchmarkShift100 measures shift-weight across the 100 canaries of a
+// release, moving between 10% and 20% so that every VirtualService really
+// changes, and reports the VirtualService writes per shift (target: 100,
+// one per service) and the time per shift (target: at most 1 s).
+func BenchmarkShift100(b *testing.B) {
+	f := canarytest.StartWith(b, "shop", devenv.ClusterOptions{Nodes: 3})
+	svcs := services(100)
+	v1 := f.Plan(b, "1.0.0", svcs, nil)
+	v2 := f.Plan(b, "1.1.0", svcs, nil)
+	var writes atomic.Int64
+	c := countingClients(b, f, &writes)
+	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := &canary.Env{Kube: c, Mesh: istio.New(c.Istio), Place: place, Timeout: 5 * time.Minute}
+	ctx := context.Background()
+	start := time.Now()
+	for _, rel := range []canarytest.Release{v1, v2} {
+		if _, err := canary.Deploy(ctx, env, rel.Loaded, canary.DeployOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("deployed 100 services and their 100 canaries, ready, in %s", time.Since(start).Round(time.Millisecond))
+	writes.Store(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w := 10 + 10*(i%2)
+		if _, err := canary.Shift(ctx, env, v2.Loaded, canary.ShiftOptions{Weight: w}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(writes.Load())/float64(b.N), "vs-writes/op")
+}

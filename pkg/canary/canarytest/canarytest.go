@@ -1,0 +1,262 @@
+// Package canarytest builds the real environment the canary operations are
+// tested in: a real cluster (kube-apiserver, controller-manager, scheduler,
+// kwok, Istio CRDs) and a real Distribution registry from internal/devenv,
+// with release plans packed by package plan and published to the registry,
+// and their images pushed there. It is for tests only.
+package canarytest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/registry"
+)
+
+// Fixture is one cluster and one registry, and a namespace to release into.
+type Fixture struct {
+	Cluster   *devenv.Cluster
+	Registry  *devenv.Registry
+	Namespace string
+}
+
+// Start starts a cluster and a registry for the test and creates
+// namespace. It skips the test under -short.
+func Start(t testing.TB, namespace string) *Fixture {
+	t.Helper()
+	return StartWith(t, namespace, devenv.ClusterOptions{})
+}
+
+// StartWith is Start with cluster options (more kwok nodes for releases
+// of many services: a node takes 110 pods).
+func StartWith(t testing.TB, namespace string, opts devenv.ClusterOptions) *Fixture {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real cluster and registry; skipped with -short")
+	}
+	f := &Fixture{
+		Registry:  devenv.StartRegistry(t, devenv.RegistryOptions{}),
+		Cluster:   devenv.StartCluster(t, opts),
+		Namespace: namespace,
+	}
+	if err := f.Cluster.EnsureNamespace(context.Background(), namespace); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Service is one service of a test release.
+type Service struct {
+	Name string
+	// Content goes into the image; equal content gives the same digest.
+	// Empty is the release version, so that every release changes it.
+	Content string
+	// Replicas of the Deployment; 0 means 2.
+	Replicas int
+	// Unpushed leaves the image out of the registry.
+	Unpushed bool
+	// Unschedulable gives the pods a node selector no node matches, so
+	// that the Deployment never becomes ready.
+	Unschedulable bool
+}
+
+// Release is a published plan.
+type Release struct {
+	Ref     string
+	Version string
+	Loaded  *plan.Loaded
+}
+
+// Plan packs a single-cluster plan of version for services, pushes their
+// images, publishes it, and returns its reference by digest. configure, if
+// set, edits the release config first.
+func (f *Fixture) Plan(t testing.TB, version string, services []Service, configure func(*config.Config)) Release {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Config{
+		Product:  "shop",
+		Topology: config.Topology{Kind: config.SingleCluster, Targets: []config.Target{{Role: config.RoleRelease, Namespace: f.Namespace}}},
+	}
+	p := &plan.Plan{Version: version, Source: plan.Source{Commit: strings.Repeat("a", 40), Time: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}}
+	files := map[string][]byte{}
+	for _, s := range services {
+		repo := f.Registry.Ref("shop/" + s.Name)
+		content := s.Content
+		if content == "" {
+			content = version
+		}
+		digest := f.image(t, repo, content, !s.Unpushed)
+		cfg.Services = append(cfg.Services, config.Service{Name: s.Name, Image: repo, Manifests: "deploy/" + s.Name, Port: 8080})
+		p.Services = append(p.Services, plan.Service{Name: s.Name, Image: repo + "@" + digest, Tag: version, Port: 8080})
+		files[s.Name+"/deployment.yaml"] = manifest(s, repo+":"+version)
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	p.Config = cfg
+	a, err := plan.Pack(ctx, p, files)
+	if err != nil {
+		t.Fatalf("packing plan %s: %v", version, err)
+	}
+	ref, err := registry.ParseReference(f.Registry.Ref("shop/plans"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := registry.New(registry.Options{}).Target(ctx, ref, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.Publish(ctx, a, target, version); err != nil {
+		t.Fatalf("publishing plan %s: %v", version, err)
+	}
+	pinned := ref.WithDigest(a.Descriptor.Digest).String()
+	l, err := plan.Read(ctx, pinned, plan.ReadOptions{})
+	if err != nil {
+		t.Fatalf("reading back plan %s: %v", pinned, err)
+	}
+	return Release{Ref: pinned, Version: version, Loaded: l}
+}
+
+// image builds a one-layer image holding content and pushes it unless
+// push is false; it returns the digest.
+func (f *Fixture) image(t testing.TB, repo, content string, push bool) string {
+	t.Helper()
+	img, err := mutate.AppendLayers(empty.Image, static.NewLayer([]byte(content), types.OCILayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = mutate.MediaType(img, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if push {
+		ref, err := name.NewDigest(repo+"@"+d.String(), name.Insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatalf("pushing %s: %v", ref, err)
+		}
+	}
+	return d.String()
+}
+
+func manifest(s Service, image string) []byte {
+	replicas := s.Replicas
+	if replicas == 0 {
+		replicas = 2
+	}
+	nodeSelector := ""
+	if s.Unschedulable {
+		nodeSelector = "\n      nodeSelector: {aviary.dev/no-such-node: \"true\"}"
+	}
+	return fmt.Appendf(nil, `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+spec:
+  replicas: %[2]d
+  selector:
+    matchLabels: {app: %[1]s}
+  template:
+    metadata:
+      labels: {app: %[1]s}
+    spec:%[4]s
+      containers:
+      - name: %[1]s
+        image: %[3]s
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: %[1]s
+spec:
+  selector: {app: %[1]s}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+`, s.Name, replicas, image, nodeSelector)
+}
+
+// RoleRules reads the rules of the Role for namespace in
+// examples/rbac/<step>.yaml of this repository.
+func RoleRules(t testing.TB, step, namespace string) []rbacv1.PolicyRule {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "examples", "rbac", step+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := plan.SplitDocuments(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range docs {
+		var role rbacv1.Role
+		if err := yaml.UnmarshalStrict(doc, &role); err != nil {
+			t.Fatalf("examples/rbac/%s.yaml: %v", step, err)
+		}
+		if role.Namespace == namespace || len(docs) == 1 {
+			return role.Rules
+		}
+	}
+	t.Fatalf("examples/rbac/%s.yaml has no Role for namespace %q", step, namespace)
+	return nil
+}
+
+// KubeconfigFor returns a kubeconfig holding only the Role of step (from
+// examples/rbac) in the fixture's namespace.
+func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
+	t.Helper()
+	return f.Cluster.KubeconfigForRole(t, f.Namespace, RoleRules(t, step, "shop"))
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if data, _ := os.ReadFile(filepath.Join(dir, "go.mod")); strings.HasPrefix(string(data), "module github.com/aviary-cd/aviary\n") {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no aviary go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Sorted returns the keys of m in order.
+func Sorted[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

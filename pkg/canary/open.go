@@ -1,0 +1,158 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/topology"
+	"github.com/aviary-cd/aviary/pkg/traffic/istio"
+)
+
+// Target is what every canary step is given: the plan, the cluster, and
+// who is acting.
+type Target struct {
+	// Step is the step's name (deploy-canary, ...), for messages and the
+	// topology check.
+	Step string
+	// Plan is the plan reference, by digest.
+	Plan     string
+	Registry registry.Options
+	// Kubeconfig and Context pick the cluster; an empty Kubeconfig falls
+	// back to KubeconfigEnv (the KUBECONFIG variable, possibly a list) and
+	// then client-go's defaults.
+	Kubeconfig, KubeconfigEnv, Context string
+	// Namespace overrides a single-cluster topology's namespace.
+	Namespace string
+	// Holder names the run in the lock; LockTTL is the lock's lifetime.
+	Holder  string
+	LockTTL time.Duration
+	// Timeout bounds waits for Deployments.
+	Timeout time.Duration
+}
+
+// Opened is a plan read, a cluster connected and its namespace locked.
+type Opened struct {
+	Plan *plan.Loaded
+	Env  *Env
+	lock *kube.Lock
+}
+
+// Open reads the plan, places its topology, checks the step supports it,
+// connects to the cluster and takes the lock of the namespace the routes
+// live in. Close releases the lock. The returned context is canceled if the
+// lock is lost.
+func Open(ctx context.Context, t Target, place func(topology.Placement) error) (context.Context, *Opened, error) {
+	l, err := plan.Read(ctx, t.Plan, plan.ReadOptions{Registry: t.Registry})
+	if err != nil {
+		return ctx, nil, fmt.Errorf("reading plan: %w", err)
+	}
+	p, err := topology.Place(l.Plan.Config.Topology, t.Namespace)
+	if err != nil {
+		return ctx, nil, err
+	}
+	if err := topology.Supported(p.Kind, t.Step); err != nil {
+		return ctx, nil, err
+	}
+	if place != nil {
+		if err := place(p); err != nil {
+			return ctx, nil, err
+		}
+	}
+	kopts := kube.Options{Kubeconfig: t.Kubeconfig, Context: t.Context}
+	if kopts.Kubeconfig == "" && t.KubeconfigEnv != "" {
+		kopts.KubeconfigPaths = filepath.SplitList(t.KubeconfigEnv)
+	}
+	c, err := kube.Connect(ctx, kopts)
+	if err != nil {
+		return ctx, nil, err
+	}
+	lock, err := c.Lock(ctx, kube.LockOptions{Namespace: p.Route.Namespace, Holder: t.Holder, TTL: t.LockTTL})
+	if err != nil {
+		return ctx, nil, err
+	}
+	env := &Env{
+		Kube:    c,
+		Mesh:    istio.New(c.Istio),
+		Place:   p,
+		Images:  RegistryImages{Client: registry.New(t.Registry)},
+		Timeout: t.Timeout,
+	}
+	return lock.Context(), &Opened{Plan: l, Env: env, lock: lock}, nil
+}
+
+// Close releases the namespace lock, even when ctx is canceled.
+func (o *Opened) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return o.lock.Release(ctx)
+}
+
+// LockLost returns the reason ctx was canceled when the lock was lost, or
+// err unchanged.
+func LockLost(ctx context.Context, err error) error {
+	if err != nil && errors.Is(err, context.Canceled) {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+	}
+	return err
+}
+
+// Holder names the pipeline run from the CI system's variables, so that a
+// re-run of the same job takes its own lock back while another run is
+// kept out: github:<repo>/runs/<id>, gitlab:<project>/pipelines/<id>, or
+// the host name and process id elsewhere (a Tekton step's host name is its
+// pod).
+func Holder(getenv func(string) string, step string) string {
+	switch {
+	case getenv("GITHUB_RUN_ID") != "":
+		return fmt.Sprintf("github:%s/runs/%s", getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID"))
+	case getenv("CI_PIPELINE_ID") != "":
+		return fmt.Sprintf("gitlab:%s/pipelines/%s", getenv("CI_PROJECT_PATH"), getenv("CI_PIPELINE_ID"))
+	}
+	host := getenv("HOSTNAME")
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%s:%s/%d", step, host, os.Getpid()), ":")
+}
+
+// Inputs is the part of a step session TargetOf reads; *step.Session has it.
+type Inputs interface {
+	Name() string
+	String(name string) string
+	Bool(name string) bool
+	Duration(name string) time.Duration
+	Getenv(key string) string
+}
+
+// TargetOf reads the inputs every canary step shares.
+func TargetOf(in Inputs) Target {
+	t := Target{
+		Step:          in.Name(),
+		Plan:          in.String("plan"),
+		Kubeconfig:    in.String("kubeconfig"),
+		KubeconfigEnv: in.Getenv("KUBECONFIG"),
+		Context:       in.String("context"),
+		Namespace:     in.String("namespace"),
+		Holder:        in.String("holder"),
+		LockTTL:       in.Duration("lock-ttl"),
+		Registry: registry.Options{
+			Username: in.String("registry-username"),
+			Password: in.String("registry-password"),
+			Insecure: in.Bool("insecure-registry"),
+		},
+	}
+	if t.Holder == "" {
+		t.Holder = Holder(in.Getenv, t.Step)
+	}
+	return t
+}

@@ -1,0 +1,39 @@
+package canary
+
+// Status is where a service of a release stands against the cluster.
+type Status string
+
+const (
+	// First: nothing of the service runs yet; it goes straight to stable.
+	First Status = "first release"
+	// Unchanged: stable already runs the same manifests and image.
+	Unchanged Status = "unchanged"
+	// Changed: stable runs something else and this version is not deployed.
+	Changed Status = "changed"
+	// InCanary: this version is the canary.
+	InCanary Status = "canary"
+	// IsStable: this version is stable (promoted, or a first release).
+	IsStable Status = "stable"
+)
+
+// Classify says where release r stands given the service's state. Change is
+// judged on content, not version: a release whose manifests and image equal
+// what stable runs is Unchanged whatever its version.
+func Classify(r Release, st *ServiceState) Status {
+	stable := st.Stable()
+	switch {
+	case stable != "" && stable == r.Version:
+		return IsStable
+	case st.Canary() == r.Version:
+		return InCanary
+	case stable == "":
+		return First
+	}
+	if d := st.Deployment(stable); d != nil {
+		hash, image := d.Annotations[AnnotationSpecHash], d.Annotations[AnnotationImage]
+		if hash == r.SpecHash || (hash == "" && image == r.Image) {
+			return Unchanged
+		}
+	}
+	return Changed
+}

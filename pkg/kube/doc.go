@@ -1,0 +1,10 @@
+// Package kube is aviary's edge to the Kubernetes API: building clients from a
+// kubeconfig and context, server-side apply of arbitrary manifests under one
+// field manager ("aviary"), waiting for Deployments to become ready, a
+// Lease-based lock that keeps two pipelines from acting on one namespace at
+// once, and the retry and error classification every caller shares.
+//
+// Errors leave this package classified: an unreachable API server or an API
+// error that outlived its retries is outcome.External (exit 3); an object the
+// API server rejects as invalid is outcome.Invalid (exit 2).
+package kube

@@ -1,0 +1,219 @@
+package istio
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+	apiv1 "istio.io/api/networking/v1"
+	netv1 "istio.io/client-go/pkg/apis/networking/v1"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/traffic"
+)
+
+// RoutePrefix starts the name of the HTTP route aviary owns in a service's
+// VirtualService: aviary-<service>.
+const RoutePrefix = "aviary-"
+
+// RouteName is the name of aviary's HTTP route for the named service.
+func RouteName(service string) string { return RoutePrefix + service }
+
+// Router routes with VirtualServices and DestinationRules named after the
+// service they route.
+//
+// The objects a Snapshot lists are kept, each to serve once as the base of
+// the next write to it, so that a step that lists a namespace and then
+// writes every route in it makes one request per route instead of two. A
+// stale base costs nothing but a retry: the update carries the
+// resourceVersion it was read at and conflicts. A write the base says is
+// needless is checked against a fresh read before it is skipped.
+type Router struct {
+	client istioclient.Interface
+
+	mu  sync.Mutex
+	vss map[string]*netv1.VirtualService
+	drs map[string]*netv1.DestinationRule
+}
+
+// New returns a Router writing through client.
+func New(client istioclient.Interface) *Router { return &Router{client: client} }
+
+func key(namespace, name string) string { return namespace + "/" + name }
+
+// takeVS returns, and forgets, the VirtualService a Snapshot listed.
+func (r *Router) takeVS(namespace, name string) *netv1.VirtualService {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	vs := r.vss[key(namespace, name)]
+	delete(r.vss, key(namespace, name))
+	return vs
+}
+
+// takeDR returns, and forgets, the DestinationRule a Snapshot listed.
+func (r *Router) takeDR(namespace, name string) *netv1.DestinationRule {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dr := r.drs[key(namespace, name)]
+	delete(r.drs, key(namespace, name))
+	return dr
+}
+
+var (
+	_ traffic.Router       = (*Router)(nil)
+	_ traffic.SubsetSetter = (*Router)(nil)
+)
+
+// Weights reads aviary's route of svc.
+func (r *Router) Weights(ctx context.Context, svc traffic.Service) (traffic.Route, error) {
+	var vs *netv1.VirtualService
+	err := kube.Retry(ctx, func(ctx context.Context) error {
+		var err error
+		vs, err = r.client.NetworkingV1().VirtualServices(svc.Namespace).Get(ctx, svc.Name, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return traffic.Route{}, nil
+	}
+	if err != nil {
+		return traffic.Route{}, kube.Classify(err, "reading VirtualService %s", svc)
+	}
+	return RouteOf(vs, svc.Name), nil
+}
+
+// RouteOf reads aviary's route of the named service out of vs.
+func RouteOf(vs *netv1.VirtualService, service string) traffic.Route {
+	out := traffic.Route{Record: recordOf(vs.Annotations)}
+	i := routeIndex(&vs.Spec, service)
+	if i < 0 {
+		return out
+	}
+	out.Found = true
+	dests := vs.Spec.Http[i].Route
+	for _, d := range dests {
+		if d.Destination == nil {
+			continue
+		}
+		w := int(d.Weight)
+		if len(dests) == 1 && w == 0 {
+			w = 100 // Istio's implicit weight of a lone destination
+		}
+		out.Weights = append(out.Weights, traffic.Weighted{
+			Destination: traffic.Destination{Cluster: "", Namespace: vs.Namespace, Host: d.Destination.Host, Subset: d.Destination.Subset},
+			Weight:      w,
+		})
+	}
+	return out
+}
+
+// SetWeights writes weights into aviary's route of svc, creating the
+// VirtualService (hosts: svc.Name) or the route (appended last) if missing.
+func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []traffic.Weighted, record map[string]string) error {
+	vss := r.client.NetworkingV1().VirtualServices(svc.Namespace)
+	err := kube.Retry(ctx, func(ctx context.Context) error {
+		if base := r.takeVS(svc.Namespace, svc.Name); base != nil {
+			next := base.DeepCopy()
+			if SetRoute(next, svc.Name, weights, record) {
+				_, err := vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
+				return err // a conflict retries with a fresh read
+			}
+		}
+		cur, err := vss.Get(ctx, svc.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			vs := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: managedLabels()}}
+			vs.Spec.Hosts = []string{svc.Name}
+			SetRoute(vs, svc.Name, weights, record)
+			_, err = vss.Create(ctx, vs, metav1.CreateOptions{FieldManager: kube.FieldManager})
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		next := cur.DeepCopy()
+		if !SetRoute(next, svc.Name, weights, record) {
+			return nil
+		}
+		_, err = vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
+		return err
+	})
+	return kube.Classify(err, "routing %s", svc)
+}
+
+// SetRoute changes vs in place so that aviary's route of the named service
+// sends requests by weights and its annotations hold record, and reports
+// whether anything changed. Every other part of vs is left as it was.
+func SetRoute(vs *netv1.VirtualService, service string, weights []traffic.Weighted, record map[string]string) bool {
+	changed := setRecord(&vs.ObjectMeta, record)
+	i := routeIndex(&vs.Spec, service)
+	if i < 0 {
+		vs.Spec.Http = append(vs.Spec.Http, &apiv1.HTTPRoute{Name: RouteName(service)})
+		i = len(vs.Spec.Http) - 1
+		changed = true
+	}
+	route := vs.Spec.Http[i]
+	want := make([]*apiv1.HTTPRouteDestination, 0, len(weights))
+	for _, w := range weights {
+		d := &apiv1.HTTPRouteDestination{
+			Destination: &apiv1.Destination{Host: w.Destination.Host, Subset: w.Destination.Subset},
+			Weight:      int32(w.Weight),
+		}
+		// Keep what the user set on a destination we route to again
+		// (port, header manipulation).
+		for _, old := range route.Route {
+			if old.Destination != nil && old.Destination.Host == d.Destination.Host && old.Destination.Subset == d.Destination.Subset {
+				d.Destination.Port = old.Destination.Port
+				d.Headers = old.Headers
+			}
+		}
+		want = append(want, d)
+	}
+	if !slices.EqualFunc(route.Route, want, func(a, b *apiv1.HTTPRouteDestination) bool { return proto.Equal(a, b) }) {
+		route.Route = want
+		changed = true
+	}
+	return changed
+}
+
+func routeIndex(spec *apiv1.VirtualService, service string) int {
+	name := RouteName(service)
+	return slices.IndexFunc(spec.Http, func(h *apiv1.HTTPRoute) bool { return h != nil && h.Name == name })
+}
+
+// Annotation keys aviary records state under start with this prefix.
+const recordPrefix = "aviary.dev/"
+
+func recordOf(ann map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range ann {
+		if len(k) > len(recordPrefix) && k[:len(recordPrefix)] == recordPrefix {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// setRecord merges record into m's annotations (empty values delete) and
+// reports whether they changed.
+func setRecord(m *metav1.ObjectMeta, record map[string]string) bool {
+	before := maps.Clone(m.Annotations)
+	for k, v := range record {
+		if v == "" {
+			delete(m.Annotations, k)
+			continue
+		}
+		if m.Annotations == nil {
+			m.Annotations = map[string]string{}
+		}
+		m.Annotations[k] = v
+	}
+	return !maps.Equal(before, m.Annotations)
+}
+
+func managedLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/managed-by": "aviary"}
+}

@@ -1,0 +1,14 @@
+// Command deploy-canary deploys a release plan's changed services beside
+// their stable versions, waits until they are ready, and routes a first
+// weight to them through Istio. A service released for the first time goes
+// straight to stable. See package canary.
+package main
+
+import (
+	"os"
+
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func main() { os.Exit(step.Main(catalog.DeployCanary, run)) }

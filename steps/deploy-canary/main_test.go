@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+const somePlan = "127.0.0.1:1/shop/plans@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+func TestBadInputs(t *testing.T) {
+	for _, args := range [][]string{{"--initial-weight=150"}, {"--initial-weight=-1"}, {"--initial-weight=abc"}} {
+		r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, append([]string{"--plan=" + somePlan}, args...)...)
+		if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "initial-weight") {
+			t.Errorf("deploy-canary %v = exit %d, want %d naming initial-weight", args, r.Code, step.ExitInvalid)
+		}
+	}
+}
+
+// TestDeployWithItsRole runs a first release and a canary with only the
+// deploy-canary Role, then checks that an unreachable cluster exits 3.
+func TestDeployWithItsRole(t *testing.T) {
+	f := canarytest.Start(t, "shop")
+	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}, {Name: "web", Content: "same"}}, nil)
+	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart"}, {Name: "web", Content: "same"}}, nil)
+	kc := f.KubeconfigFor(t, "deploy-canary")
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+v1.Ref, "--kubeconfig="+kc, "--holder=test", "--summary-file="+summary)
+	if r.Code != 0 || r.Outputs["first-release"] != "cart,web" || r.Outputs["changed"] != "" {
+		t.Fatalf("deploy-canary 1.0.0 = exit %d, outputs %v; want 0, first-release cart,web\n%s", r.Code, r.Outputs, r.Stderr)
+	}
+	// The environment's KUBECONFIG is used when the input is empty.
+	r = canarytest.RunStep(t, catalog.DeployCanary, run, []string{"KUBECONFIG=" + kc}, "--plan="+v2.Ref, "--initial-weight=10", "--holder=test", "--summary-file="+summary)
+	if r.Code != 0 || r.Outputs["changed"] != "cart" || r.Outputs["weight"] != "10" {
+		t.Fatalf("deploy-canary 1.1.0 = exit %d, outputs %v; want 0, changed cart at 10\n%s", r.Code, r.Outputs, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "cart-v1-1-0 2/2 ready") {
+		t.Errorf("no readiness progress in:\n%s", r.Stderr)
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| cart | changed | 1.0.0 | 1.1.0 | 10% |") || !strings.Contains(string(md), "| web | unchanged | 1.0.0 |") {
+		t.Errorf("summary lacks the rows:\n%s", md)
+	}
+
+	gone := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(gone, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: g, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: g, context: {cluster: g, user: u}}]\ncurrent-context: g\n"), 0o600)
+	r = canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+v2.Ref, "--kubeconfig="+gone, "--holder=test")
+	if r.Code != step.ExitExternal || !strings.Contains(r.Stderr, "cannot reach the Kubernetes API server at https://127.0.0.1:1") {
+		t.Errorf("deploy-canary against an unreachable cluster = exit %d, want %d naming the server", r.Code, step.ExitExternal)
+	}
+	r = canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--context=nope", "--holder=test")
+	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, `context "nope"`) {
+		t.Errorf("deploy-canary with an unknown context = exit %d, want %d naming it", r.Code, step.ExitInvalid)
+	}
+}

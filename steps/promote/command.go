@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aviary-cd/aviary/pkg/analysis"
+	"github.com/aviary-cd/aviary/pkg/analysis/stepgate"
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+// newGate builds the gate consulted once before promoting: the metric
+// analysis (package analysis), or nil when no service is in canary.
+var newGate = func(ctx context.Context, s *step.Session, o *canary.Opened) (canary.Gate, error) {
+	return stepgate.New(ctx, s, o, analysis.PhasePromotion)
+}
+
+func run(ctx context.Context, s *step.Session) error {
+	passive := s.Int("passive-replicas")
+	if passive < 0 {
+		return outcome.Invalidf("passive-replicas %d: give 0 or more", passive)
+	}
+	t := canary.TargetOf(s)
+	t.Timeout = s.Duration("timeout")
+	ctx, o, err := canary.Open(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := o.Close(ctx); err != nil {
+			s.Warning(err.Error())
+		}
+	}()
+	o.Env.Progress = s.Progress
+	gate, err := newGate(ctx, s, o)
+	if err != nil {
+		return err
+	}
+	end := s.Group(fmt.Sprintf("promote %s", o.Plan.Plan.Version))
+	res, err := canary.Promote(ctx, o.Env, o.Plan, canary.PromoteOptions{PassiveReplicas: passive, Gate: gate})
+	end()
+	if len(res.Rows) > 0 {
+		s.Summary(fmt.Sprintf("### promote %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+	}
+	stepgate.Report(s, gate)
+	if err != nil {
+		return canary.LockLost(ctx, err)
+	}
+	s.SetOutput("promoted", strings.Join(res.Services(canary.InCanary, canary.IsStable), ","))
+	return nil
+}

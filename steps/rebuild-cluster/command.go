@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func run(ctx context.Context, s *step.Session) error {
+	t := canary.TargetOf(s)
+	// The namespace input names the side to rebuild, not an override of the
+	// topology's namespaces.
+	t.Namespace = ""
+	t.Timeout = s.Duration("timeout")
+	ctx, o, err := canary.Open(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := o.Close(ctx); err != nil {
+			s.Warning(err.Error())
+		}
+	}()
+	o.Env.Progress = s.Progress
+	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, s.String("namespace")))
+	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: s.String("namespace"), Switch: s.Bool("switch")})
+	end()
+	if err != nil {
+		return canary.LockLost(ctx, err)
+	}
+	s.SetOutput("active", res.Active)
+	s.SetOutput("passive", res.Passive)
+	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: `%s`, passive: `%s`\n\n%s", o.Plan.Plan.Version, res.Active, res.Passive, res.Markdown()))
+	return nil
+}

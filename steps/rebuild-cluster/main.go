@@ -1,0 +1,14 @@
+// Command rebuild-cluster rebuilds the passive side of a blue/green from a
+// release plan and, once it is ready, switches traffic to it. Today it
+// drives the namespace blue/green (topology active-passive-canary-namespace).
+// See canary.Rebuild.
+package main
+
+import (
+	"os"
+
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func main() { os.Exit(step.Main(catalog.RebuildCluster, run)) }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func run(ctx context.Context, s *step.Session) error {
+	t := canary.TargetOf(s)
+	t.Timeout = s.Duration("timeout")
+	ctx, o, err := canary.Open(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := o.Close(ctx); err != nil {
+			s.Warning(err.Error())
+		}
+	}()
+	o.Env.Progress = s.Progress
+	end := s.Group(fmt.Sprintf("rollback %s", o.Plan.Plan.Version))
+	res, err := canary.Rollback(ctx, o.Env, o.Plan)
+	end()
+	if len(res.Rows) > 0 {
+		s.Summary(fmt.Sprintf("### rollback %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+	}
+	if err != nil {
+		return canary.LockLost(ctx, err)
+	}
+	s.SetOutput("rolled-back", strings.Join(res.Services(canary.RolledBack), ","))
+	return nil
+}

@@ -1,0 +1,13 @@
+// Command rollback sends a release's traffic back to the version before it:
+// to stable before promotion, to the passive previous version after. See
+// package canary.
+package main
+
+import (
+	"os"
+
+	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/step"
+)
+
+func main() { os.Exit(step.Main(catalog.Rollback, run)) }
