@@ -36,6 +36,9 @@ type Target struct {
 	LockTTL time.Duration
 	// Timeout bounds waits for Deployments.
 	Timeout time.Duration
+	// Verify, when set, checks the plan right after it is read, before the
+	// cluster is touched (inline signature verification).
+	Verify func(context.Context, *plan.Loaded) error
 }
 
 // Opened is a plan read, a cluster connected and its namespace locked.
@@ -53,6 +56,11 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 	l, err := plan.Read(ctx, t.Plan, plan.ReadOptions{Registry: t.Registry})
 	if err != nil {
 		return ctx, nil, fmt.Errorf("reading plan: %w", err)
+	}
+	if t.Verify != nil {
+		if err := t.Verify(ctx, l); err != nil {
+			return ctx, nil, err
+		}
 	}
 	p, err := topology.Place(l.Plan.Config.Topology, t.Namespace)
 	if err != nil {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"github.com/aviary-cd/aviary/pkg/analysis"
+	"github.com/aviary-cd/aviary/pkg/signature/trustinput"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
@@ -16,12 +17,12 @@ var (
 var DeployCanary = step.Definition{
 	Name:        "deploy-canary",
 	Description: "Deploy the plan's changed services beside the stable ones and wire Istio routing at a first weight.",
-	Inputs: []step.Input{
+	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
 		timeoutInput, lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	},
+	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "changed", Description: "Services deployed as canaries, comma-separated."},
 		{Name: "first-release", Description: "Services released for the first time straight to stable, comma-separated."},
@@ -79,15 +80,21 @@ var Rollback = step.Definition{
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
 	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
-	Inputs: []step.Input{
+	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
 		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},
 		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
 		timeoutInput, lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	},
+	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "active", Description: "The namespace now active."},
 		{Name: "passive", Description: "The namespace now passive."},
 	},
 }
+
+// verifyInputs are the trust inputs of verify-artifacts, for the deploying
+// steps' inline verification: when any is set, the step verifies the plan
+// and every image in it before it touches a cluster, and exits 1 when they
+// do not verify.
+var verifyInputs = trustinput.Inputs

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
@@ -18,6 +19,11 @@ func run(ctx context.Context, s *step.Session) error {
 	}
 	t := canary.TargetOf(s)
 	t.Timeout = s.Duration("timeout")
+	verify, err := signature.PlanVerifier(s, t.Registry)
+	if err != nil {
+		return err
+	}
+	t.Verify = verify
 	ctx, o, err := canary.Open(ctx, t, nil)
 	if err != nil {
 		return err

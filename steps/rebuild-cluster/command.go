@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
@@ -14,6 +15,11 @@ func run(ctx context.Context, s *step.Session) error {
 	// topology's namespaces.
 	t.Namespace = ""
 	t.Timeout = s.Duration("timeout")
+	verify, err := signature.PlanVerifier(s, t.Registry)
+	if err != nil {
+		return err
+	}
+	t.Verify = verify
 	ctx, o, err := canary.Open(ctx, t, nil)
 	if err != nil {
 		return err
