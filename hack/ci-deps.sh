@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the real-environment tests need and prebuilds every tool of
-# internal/toolcache. Idempotent: a second run only checks and prints paths.
+# Installs what the real-environment tests need and prebuilds the tools of
+# internal/toolcache that the tests run (the benchmark CLIs kubectl, crane
+# and oras are left to make bench). Idempotent: a second run only checks and
+# prints paths.
 #
 #   bash hack/ci-deps.sh
 #
-# The first run builds the Kubernetes binaries, etcd, kwok, cosign, crane and
-# oras from the Go module proxy (about half an hour on two cores); later runs
+# The first run builds the Kubernetes binaries, etcd, kwok and both cosign
+# CLIs from the Go module proxy (20 to 25 minutes on two idle cores); later runs
 # reuse the binaries cached in the user cache directory (aviary/tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ if ((${#need[@]})); then
 fi
 
 start=$(date +%s)
-# "all" resolves prometheus to Debian's binary installed above; everything
-# else is built once and cached.
+# prometheus resolves to Debian's binary installed above; everything else is
+# built once and cached.
 go run ./hack/toolcache etcd kube-apiserver kube-controller-manager kube-scheduler kwok cosign-v2 cosign-v3 prometheus
 echo "ci-deps: tools ready in $(( $(date +%s) - start ))s" >&2
