@@ -96,6 +96,27 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 	return lock.Context(), &Opened{Plan: l, Env: env, lock: lock}, nil
 }
 
+// UI is how a step shows progress and warnings; *step.Session has it.
+type UI interface {
+	Progress(msg string)
+	Warning(msg string)
+}
+
+// OpenFor is Open for a step: progress lines go to ui, and done releases the
+// lock, reporting a failed release as a warning. done is never nil.
+func OpenFor(ctx context.Context, ui UI, t Target, place func(topology.Placement) error) (_ context.Context, _ *Opened, done func(), _ error) {
+	ctx, o, err := Open(ctx, t, place)
+	if err != nil {
+		return ctx, nil, func() {}, err
+	}
+	o.Env.Progress = ui.Progress
+	return ctx, o, func() {
+		if err := o.Close(ctx); err != nil {
+			ui.Warning(err.Error())
+		}
+	}, nil
+}
+
 // Close releases the namespace lock, even when ctx is canceled.
 func (o *Opened) Close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -24,16 +24,11 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	t.Verify = verify
-	ctx, o, err := canary.Open(ctx, t, nil)
+	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := o.Close(ctx); err != nil {
-			s.Warning(err.Error())
-		}
-	}()
-	o.Env.Progress = s.Progress
+	defer done()
 	if !s.IsSet("initial-weight") {
 		weight = o.Plan.Plan.Config.Canary.InitialWeight
 	}

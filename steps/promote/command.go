@@ -25,16 +25,11 @@ func run(ctx context.Context, s *step.Session) error {
 	}
 	t := canary.TargetOf(s)
 	t.Timeout = s.Duration("timeout")
-	ctx, o, err := canary.Open(ctx, t, nil)
+	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := o.Close(ctx); err != nil {
-			s.Warning(err.Error())
-		}
-	}()
-	o.Env.Progress = s.Progress
+	defer done()
 	gate, err := newGate(ctx, s, o)
 	if err != nil {
 		return err

@@ -20,16 +20,11 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	t.Verify = verify
-	ctx, o, err := canary.Open(ctx, t, nil)
+	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := o.Close(ctx); err != nil {
-			s.Warning(err.Error())
-		}
-	}()
-	o.Env.Progress = s.Progress
+	defer done()
 	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, s.String("namespace")))
 	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: s.String("namespace"), Switch: s.Bool("switch")})
 	end()

@@ -24,16 +24,11 @@ func run(ctx context.Context, s *step.Session) error {
 	if err != nil {
 		return err
 	}
-	ctx, o, err := canary.Open(ctx, canary.TargetOf(s), nil)
+	ctx, o, done, err := canary.OpenFor(ctx, s, canary.TargetOf(s), nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := o.Close(ctx); err != nil {
-			s.Warning(err.Error())
-		}
-	}()
-	o.Env.Progress = s.Progress
+	defer done()
 	if !s.IsSet("weight") && len(opts.Steps) == 0 {
 		policy := o.Plan.Plan.Config.Canary
 		if len(policy.Steps) == 0 {
