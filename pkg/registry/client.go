@@ -57,7 +57,12 @@ func New(opts Options) *Client {
 	}
 	base := opts.Transport
 	if base == nil {
-		base = http.DefaultTransport.(*http.Transport).Clone()
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Steps talk to a registry with many requests at once (digest
+		// resolution, verification); Go's default keeps only 2 idle
+		// connections per host and would open a new one for most of them.
+		tr.MaxIdleConnsPerHost = 64
+		base = tr
 	}
 	httpClient := &http.Client{Transport: &retry.Transport{
 		Base:   base,
