@@ -47,10 +47,13 @@ check-generate: generate
 	@git diff --exit-code -- actions tekton templates docs/steps schema || \
 		(echo "generated files are stale: run make generate and commit" >&2; exit 1)
 
-## lint: gofmt and go vet
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: gofmt, go vet and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 ## bench: Go benchmarks plus side-by-side comparisons with the CLIs people use by hand
 bench: tools

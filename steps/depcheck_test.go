@@ -110,7 +110,9 @@ func TestStepDependencies(t *testing.T) {
 				if len(fields) == 0 {
 					continue
 				}
-				importers[fields[0]] = importers[fields[0]]
+				if _, seen := importers[fields[0]]; !seen {
+					importers[fields[0]] = nil
+				}
 				for _, imp := range fields[1:] {
 					importers[imp] = append(importers[imp], fields[0])
 				}
