@@ -93,6 +93,9 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			if err := tel.Set(canarySeries); err != nil {
 				t.Fatal(err)
 			}
+			// Start once Prometheus has the canary's traffic, as it would in
+			// a mesh already serving it; the analysis itself is what is tested.
+			waitForRate(t, prom, canarySeries.Workload)
 			report := filepath.Join(t.TempDir(), "analysis.json")
 			r := canarytest.RunStep(t, catalog.ShiftWeight, shiftWeight, nil,
 				"--plan="+rel.Ref, "--kubeconfig="+kubeconfig, "--holder=test", "--steps=10,20",
@@ -131,5 +134,23 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			canarySeries.RPS = 0
 			_ = tel.Set(canarySeries)
 		})
+	}
+}
+
+// waitForRate waits until Prometheus reports requests to workload over a
+// window as short as the analysis interval the test uses.
+func waitForRate(t *testing.T, prom *devenv.Prometheus, workload string) {
+	t.Helper()
+	q := fmt.Sprintf(`sum(rate(istio_requests_total{destination_workload=%q}[2s]))`, workload)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v, err := prom.Query(context.Background(), q)
+		if err == nil && v > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus reports no requests to %s after 30s (last: %v, %v)", workload, v, err)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
