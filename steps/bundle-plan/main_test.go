@@ -6,8 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -25,6 +23,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/internal/scripttest"
 	"github.com/aviary-cd/aviary/pkg/plan"
 )
 
@@ -48,8 +47,8 @@ func TestScripts(t *testing.T) {
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"image":    cmdImage,
-			"envsubst": cmdEnvsubst,
-			"output":   cmdOutput,
+			"envsubst": scripttest.Envsubst,
+			"output":   scripttest.Output,
 			"readplan": cmdReadPlan,
 			"genkey":   cmdGenkey,
 		},
@@ -75,33 +74,21 @@ func setupScript(env *testscript.Env) error {
 	dead := ln.Addr().String()
 	ln.Close() // nothing listens there
 
-	home := filepath.Join(env.WorkDir, ".home")
-	// A Docker config as `docker login` leaves it, for the auth registry.
-	authDocker := filepath.Join(home, "auth-docker")
-	if err := os.MkdirAll(authDocker, 0o700); err != nil {
-		return err
-	}
-	login := base64.StdEncoding.EncodeToString([]byte(authReg.Username + ":" + authReg.Password))
-	dockerCfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, authReg.Host, login)
-	if err := os.WriteFile(filepath.Join(authDocker, "config.json"), []byte(dockerCfg), 0o600); err != nil {
-		return err
-	}
+	vars := scripttest.GitEnv(env.WorkDir)
 	for k, v := range map[string]string{
-		"HOME":                home,
-		"DOCKER_CONFIG":       filepath.Join(home, ".docker"),
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_CONFIG_GLOBAL":   filepath.Join(home, "gitconfig"),
-		"GIT_AUTHOR_NAME":     "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-		"GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+		"DOCKER_CONFIG":   filepath.Join(vars["HOME"], ".docker"),
 		"GIT_AUTHOR_DATE": "2026-05-04T10:30:00Z", "GIT_COMMITTER_DATE": "2026-05-04T10:30:00Z",
-		"AVIARY_CI":          "local",
-		"REGISTRY":           plain.Host,
-		"AUTH_REGISTRY":      authReg.Host,
-		"AUTH_USER":          authReg.Username,
-		"AUTH_PASS":          authReg.Password,
-		"AUTH_DOCKER_CONFIG": authDocker,
+		"REGISTRY":      plain.Host,
+		"AUTH_REGISTRY": authReg.Host,
+		"AUTH_USER":     authReg.Username,
+		"AUTH_PASS":     authReg.Password,
+		// The Docker config `docker login` would leave for the auth registry.
+		"AUTH_DOCKER_CONFIG": authReg.DockerConfig,
 		"DEAD_REGISTRY":      dead,
 	} {
+		vars[k] = v
+	}
+	for k, v := range vars {
 		env.Setenv(k, v)
 	}
 	return nil
@@ -124,44 +111,6 @@ func cmdImage(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(remote.Write(ref, img, opts...))
 	}
-}
-
-// envsubst FILE... replaces $NAME and ${NAME} in each file by the script's
-// environment, so fixtures can name the registries of the run.
-func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) == 0 {
-		ts.Fatalf("usage: envsubst FILE...")
-	}
-	for _, f := range args {
-		data := os.Expand(ts.ReadFile(f), ts.Getenv)
-		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(data), 0o644))
-	}
-}
-
-// output KEY VALUE checks that the JSON object the last command printed on
-// stdout holds KEY with the string VALUE, or only starts with it when VALUE
-// ends in '*'. It sets $OUT_<KEY> to the value (OUT_PLAN_REF).
-func cmdOutput(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: output KEY VALUE")
-	}
-	var outputs map[string]string
-	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &outputs); err != nil {
-		ts.Fatalf("stdout is not a JSON object of outputs: %v", err)
-	}
-	got, ok := outputs[args[0]]
-	if !ok {
-		ts.Fatalf("no output %q in %v", args[0], outputs)
-	}
-	want := args[1]
-	match := got == want
-	if prefix, ok := strings.CutSuffix(want, "*"); ok {
-		match = strings.HasPrefix(got, prefix)
-	}
-	if match == neg {
-		ts.Fatalf("output %s = %q, want %s%q", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
-	}
-	ts.Setenv("OUT_"+strings.ToUpper(strings.ReplaceAll(args[0], "-", "_")), got)
 }
 
 // genkey FILE writes a new unencrypted PKCS#8 ECDSA P-256 private key, a

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
+	"github.com/aviary-cd/aviary/internal/scripttest"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -25,22 +24,14 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
-			home := filepath.Join(env.WorkDir, ".home")
-			for k, v := range map[string]string{
-				"HOME":                home,
-				"GIT_CONFIG_NOSYSTEM": "1",
-				"GIT_CONFIG_GLOBAL":   filepath.Join(home, "gitconfig"),
-				"GIT_AUTHOR_NAME":     "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-				"GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-				"AVIARY_CI": "local",
-			} {
+			for k, v := range scripttest.GitEnv(env.WorkDir) {
 				env.Setenv(k, v)
 			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"rev":    cmdRev,
-			"output": cmdOutput,
+			"output": scripttest.Output,
 		},
 	})
 }
@@ -65,23 +56,4 @@ func cmdRev(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv(args[0], h.String())
 	ts.Setenv(args[0]+"_SHORT", h.String()[:12])
-}
-
-// output KEY VALUE checks that the JSON object the last command printed on
-// stdout holds KEY with the string VALUE.
-func cmdOutput(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: output KEY VALUE")
-	}
-	var outputs map[string]string
-	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &outputs); err != nil {
-		ts.Fatalf("stdout is not a JSON object of outputs: %v", err)
-	}
-	got, ok := outputs[args[0]]
-	if !ok {
-		ts.Fatalf("no output %q in %v", args[0], outputs)
-	}
-	if (got == args[1]) == neg {
-		ts.Fatalf("output %s = %q, want %s%q", args[0], got, map[bool]string{true: "not ", false: ""}[neg], args[1])
-	}
 }

@@ -19,6 +19,7 @@ import (
 	"oras.land/oras-go/v2"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/internal/scripttest"
 	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/registry"
@@ -41,8 +42,8 @@ func TestScripts(t *testing.T) {
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"release":  cmdRelease,
-			"output":   cmdOutput,
-			"envsubst": cmdEnvsubst,
+			"output":   scripttest.Output,
+			"envsubst": scripttest.Envsubst,
 		},
 	})
 }
@@ -183,39 +184,4 @@ func pushImage(ts *testscript.TestScript, w *world, repo, seed string) (string, 
 	desc, err := oras.TagBytes(ctx, t, ocispec.MediaTypeImageManifest, m, "1.0.0")
 	ts.Check(err)
 	return w.reg + "/" + repo + "@" + desc.Digest.String(), desc
-}
-
-// output KEY VALUE checks an output in the step's JSON stdout (VALUE may
-// end in * for a prefix) and sets $OUT_KEY.
-func cmdOutput(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: output KEY VALUE")
-	}
-	var outputs map[string]string
-	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &outputs); err != nil {
-		ts.Fatalf("stdout is not a JSON object of outputs: %v", err)
-	}
-	got, ok := outputs[args[0]]
-	if !ok {
-		ts.Fatalf("no output %q in %v", args[0], outputs)
-	}
-	want := args[1]
-	match := got == want
-	if prefix, ok := strings.CutSuffix(want, "*"); ok {
-		match = strings.HasPrefix(got, prefix)
-	}
-	if match == neg {
-		ts.Fatalf("output %s = %q, want %s%q", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
-	}
-	ts.Setenv("OUT_"+strings.ToUpper(strings.ReplaceAll(args[0], "-", "_")), got)
-}
-
-// envsubst FILE replaces $VAR and ${VAR} in FILE with the script's
-// environment.
-func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: envsubst FILE")
-	}
-	data := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
-	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(data), 0o644))
 }
