@@ -19,17 +19,7 @@ set -euo pipefail
 
 N=${1:-100}
 ROUNDS=${2:-3}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
-WORK=$(mktemp -d)
-DEVENV_PID=
-cleanup() {
-	if [[ -n $DEVENV_PID ]]; then kill "$DEVENV_PID" 2>/dev/null || true; wait "$DEVENV_PID" 2>/dev/null || true; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+. "$(dirname "$0")/lib.sh"
 say() { echo "canary-vs-kubectl: $*" >&2; }
 
 say "building the steps and the CLIs"
@@ -37,13 +27,7 @@ for s in bundle-plan deploy-canary shift-weight; do go build -o "$WORK/$s" "./st
 eval "$(go run ./hack/toolcache kubectl oras | awk '{printf "%s=%s\n", toupper($1), $2}')"
 
 say "starting a cluster and the registry"
-go build -o "$WORK/devenv" ./hack/devenv
-"$WORK/devenv" up --clusters 1 --no-prometheus --env-file "$WORK/devenv.sh" 2>"$WORK/devenv.log" &
-DEVENV_PID=$!
-for _ in $(seq 1 1200); do [[ -s $WORK/devenv.sh ]] && break; sleep 0.1; done
-[[ -s $WORK/devenv.sh ]] || { cat "$WORK/devenv.log" >&2; say "devenv did not start"; exit 1; }
-# shellcheck disable=SC1091
-. "$WORK/devenv.sh"
+start_devenv 120 --clusters 1 --no-prometheus
 REG=$AVIARY_REGISTRY
 unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
 K() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }

@@ -12,31 +12,15 @@ set -euo pipefail
 
 N=${1:-200}
 COSIGN_TOOL=${2:-cosign-v2}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
-WORK=$(mktemp -d)
-DEVENV_PID=
-cleanup() {
-	if [[ -n $DEVENV_PID ]]; then kill "$DEVENV_PID" 2>/dev/null || true; wait "$DEVENV_PID" 2>/dev/null || true; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+. "$(dirname "$0")/lib.sh"
 
 echo "verify-vs-cosign: building verify-artifacts, the fixture writer and $COSIGN_TOOL" >&2
 go build -o "$WORK/verify-artifacts" ./steps/verify-artifacts
 go build -o "$WORK/verify-bench" ./hack/verify-bench
-go build -o "$WORK/devenv" ./hack/devenv
 COSIGN=$(go run ./hack/toolcache "$COSIGN_TOOL" | awk '{print $2}')
 
 echo "verify-vs-cosign: starting the registry" >&2
-"$WORK/devenv" up --clusters 0 --no-prometheus --env-file "$WORK/devenv.sh" 2>"$WORK/devenv.log" &
-DEVENV_PID=$!
-for _ in $(seq 1 300); do [[ -s $WORK/devenv.sh ]] && break; sleep 0.1; done
-[[ -s $WORK/devenv.sh ]] || { cat "$WORK/devenv.log" >&2; echo "devenv did not start" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$WORK/devenv.sh"
+start_devenv 30 --clusters 0 --no-prometheus
 REG=$AVIARY_REGISTRY
 unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
 
