@@ -11,23 +11,49 @@ import (
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
-// field names the place a value comes from, for error messages: the YAML
-// path in aviary.yaml and, where one exists, the step input overriding it.
-func field(path, input string) string {
-	if input == "" {
-		return "canary.analysis." + path
-	}
-	return fmt.Sprintf("canary.analysis.%s (input %s)", path, input)
+// Problem is one invalid setting: its YAML path in aviary.yaml
+// (canary.analysis.interval) and, where one exists, the step input that
+// overrides it.
+type Problem struct {
+	Path    string
+	Input   string
+	Message string
 }
+
+func (p Problem) String() string {
+	if p.Input == "" {
+		return p.Path + ": " + p.Message
+	}
+	return fmt.Sprintf("%s (input %s): %s", p.Path, p.Input, p.Message)
+}
+
+// place is where a value comes from, for a Problem.
+type place struct{ path, input string }
+
+func field(path, input string) place { return place{"canary.analysis." + path, input} }
 
 var metricName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // Validate checks a spec with its defaults filled in (see WithDefaults). Every
 // problem is reported, each naming the field; the error is outcome.Invalid.
 func (s Spec) Validate() error {
-	var errs []error
-	bad := func(where, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+	problems := s.Problems()
+	if len(problems) == 0 {
+		return nil
+	}
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = errors.New(p.String())
+	}
+	return outcome.Invalid(fmt.Errorf("analysis settings: %w", errors.Join(errs...)))
+}
+
+// Problems lists every invalid setting of a spec with its defaults filled in,
+// in the order Validate reports them.
+func (s Spec) Problems() []Problem {
+	var problems []Problem
+	bad := func(where place, format string, args ...any) {
+		problems = append(problems, Problem{Path: where.path, Input: where.input, Message: fmt.Sprintf(format, args...)})
 	}
 	if s.PrometheusURL != "" {
 		if err := checkHTTPURL(s.PrometheusURL); err != nil {
@@ -68,7 +94,7 @@ func (s Spec) Validate() error {
 	}
 	seen := map[string]bool{MetricRequests: true, MetricSuccessRate: true, MetricP99Latency: true}
 	for i, m := range s.Metrics {
-		where := func(f string) string { return field(fmt.Sprintf("metrics[%d].%s", i, f), "") }
+		where := func(f string) place { return field(fmt.Sprintf("metrics[%d].%s", i, f), "") }
 		switch {
 		case !metricName.MatchString(m.Name):
 			bad(where("name"), "%q is not a kebab-case name", m.Name)
@@ -102,7 +128,7 @@ func (s Spec) Validate() error {
 	}
 	names := map[string]bool{}
 	for i, w := range s.Webhooks {
-		where := func(f string) string { return field(fmt.Sprintf("webhooks[%d].%s", i, f), "") }
+		where := func(f string) place { return field(fmt.Sprintf("webhooks[%d].%s", i, f), "") }
 		if names[w.Name] {
 			bad(where("name"), "%q is used twice", w.Name)
 		}
@@ -120,10 +146,7 @@ func (s Spec) Validate() error {
 			}
 		}
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return outcome.Invalid(fmt.Errorf("analysis settings: %w", errors.Join(errs...)))
+	return problems
 }
 
 // checkHTTPURL accepts an absolute http or https URL. Its message never

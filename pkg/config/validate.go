@@ -114,5 +114,5 @@ func (c *Canary) validate(l *problemList) {
 	} else if len(c.Steps) > 0 && c.InitialWeight >= c.Steps[0] {
 		l.add("canary.initialWeight", "%d is not below the first step (%d)", c.InitialWeight, c.Steps[0])
 	}
-	validateAnalysis(c.Analysis, l, "canary.analysis")
+	validateAnalysis(c.Analysis, l)
 }
