@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/topology"
 )
 
 func TestSampleAppConfig(t *testing.T) {
@@ -55,6 +56,9 @@ func TestTopologyExamples(t *testing.T) {
 			}
 			if want := strings.TrimSuffix(filepath.Base(f), ".yaml"); string(c.Topology.Kind) != want {
 				t.Errorf("%s: topology.kind = %q, want %q", f, c.Topology.Kind, want)
+			}
+			if _, err := topology.Place(c.Topology, topology.Options{}); err != nil {
+				t.Errorf("topology.Place(%s) = %v", f, err)
 			}
 			seen[string(c.Topology.Kind)] = true
 		})

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,15 +27,30 @@ type app struct {
 	Dir      string
 	Product  string
 	Services []string
-	// Namespace is where the release config places the routes and workloads.
-	Namespace string
-	repo      *git.Repository
-	clock     time.Time
+	// Namespace is where the release config places the routes (and the
+	// stable workloads); Namespaces are every namespace it uses, Namespace
+	// first.
+	Namespace  string
+	Namespaces []string
+	repo       *git.Repository
+	clock      time.Time
 }
 
+// canaryNamespaceTopology is the topology section the demo gives the
+// sample app for --topology canary-namespace.
+const canaryNamespaceTopology = `topology:
+  kind: canary-namespace
+  targets:
+    - role: stable
+      namespace: shop
+    - role: canary
+      namespace: shop-canary
+`
+
 // newApp copies the sample app from src into dir, points its images at
-// registryHost, and makes the first commit on main.
-func newApp(src, dir, registryHost string) (*app, error) {
+// registryHost, gives it the topology kind (single-cluster, as shipped, or
+// canary-namespace), and makes the first commit on main.
+func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, error) {
 	if err := copyTree(src, dir); err != nil {
 		return nil, fmt.Errorf("copying the sample app: %w", err)
 	}
@@ -47,6 +63,18 @@ func newApp(src, dir, registryHost string) (*app, error) {
 		return nil, fmt.Errorf("%s: no image in %s to point at the demo registry", config.FileName, sampleImageRegistry)
 	}
 	data = []byte(strings.ReplaceAll(string(data), sampleImageRegistry, registryHost+"/"))
+	switch kind {
+	case config.SingleCluster, "":
+	case config.CanaryNamespace:
+		head, rest, ok := strings.Cut(string(data), "topology:")
+		_, tail, ok2 := strings.Cut(rest, "\ncanary:")
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("%s: no topology section followed by canary to replace", config.FileName)
+		}
+		data = []byte(head + canaryNamespaceTopology + "canary:" + tail)
+	default:
+		return nil, fmt.Errorf("--topology %s: the demo runs single-cluster or canary-namespace on its one cluster", kind)
+	}
 	if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
 		return nil, err
 	}
@@ -58,14 +86,17 @@ func newApp(src, dir, registryHost string) (*app, error) {
 	for _, s := range cfg.Services {
 		a.Services = append(a.Services, s.Name)
 	}
-	place, err := topology.Place(cfg.Topology, "")
+	place, err := topology.Place(cfg.Topology, topology.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("placing the sample app: %w", err)
 	}
-	if place.Kind != config.SingleCluster {
-		return nil, fmt.Errorf("%s: topology %s; the demo runs one cluster (single-cluster)", config.FileName, place.Kind)
+	a.Namespace = place.Home().Namespace
+	a.Namespaces = []string{a.Namespace}
+	for _, s := range place.Sides {
+		if !slices.Contains(a.Namespaces, s.Namespace) {
+			a.Namespaces = append(a.Namespaces, s.Namespace)
+		}
 	}
-	a.Namespace = place.Route.Namespace
 	a.repo, err = git.PlainInitWithOptions(dir, &git.PlainInitOptions{
 		InitOptions: git.InitOptions{DefaultBranch: plumbing.Main},
 	})

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/registry"
 )
 
@@ -25,6 +26,9 @@ type options struct {
 	Keep bool
 	// Out receives everything the demo prints.
 	Out io.Writer
+	// Topology is the sample app's topology kind: single-cluster (empty)
+	// or canary-namespace.
+	Topology config.TopologyKind
 }
 
 // result is what a demo run did.
@@ -138,10 +142,10 @@ func (d *demo) prepare(ctx context.Context) error {
 	}
 	d.client = registry.New(registry.Options{DockerConfig: filepath.Join(dockerConfig, "config.json")})
 	src := filepath.Join(d.opts.Root, "examples", "sample-app")
-	if d.app, err = newApp(src, filepath.Join(d.work, "shop"), d.env.Registry.Host); err != nil {
+	if d.app, err = newApp(src, filepath.Join(d.work, "shop"), d.env.Registry.Host, d.opts.Topology); err != nil {
 		return err
 	}
-	if err := d.env.startMesh(ctx, d.out, d.app.Namespace); err != nil {
+	if err := d.env.startMesh(ctx, d.out, d.app.Namespaces); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "  app         $DEMO/shop: git repository of examples/sample-app (%s), images in the demo registry\n", joinNames(d.app.Services))

@@ -11,16 +11,23 @@ import (
 
 	"github.com/aviary-cd/aviary/internal/toolcache"
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/config"
 )
 
-// TestDemoPipeline runs the demo as `make demo` does, against the real
-// local environment and freshly built step binaries, and checks where it
-// leaves the cluster: act 2 promotes every service, act 3's faulty canary
-// is rolled back by the analysis.
+// TestDemoPipeline runs the demo as `make demo` does, in each topology it
+// offers, against the real local environment and freshly built step
+// binaries, and checks where it leaves the cluster: act 2 promotes every
+// service, act 3's faulty canary is rolled back by the analysis.
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Kubernetes control plane, a registry and Prometheus")
 	}
+	for _, kind := range []config.TopologyKind{config.SingleCluster, config.CanaryNamespace} {
+		t.Run(string(kind), func(t *testing.T) { demoPipeline(t, kind) })
+	}
+}
+
+func demoPipeline(t *testing.T, kind config.TopologyKind) {
 	root, err := toolcache.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +39,7 @@ func TestDemoPipeline(t *testing.T) {
 		defer cancel()
 	}
 	out := &testWriter{t: t}
-	res, err := run(ctx, options{Root: root, Out: out})
+	res, err := run(ctx, options{Root: root, Out: out, Topology: kind})
 	out.Flush()
 	if err != nil {
 		t.Fatalf("run() = %v", err)

@@ -71,14 +71,17 @@ func startEnv(ctx context.Context, out io.Writer) (_ *env, err error) {
 	return e, nil
 }
 
-// startMesh creates namespace and starts the synthetic traffic of its
-// services.
-func (e *env) startMesh(ctx context.Context, out io.Writer, namespace string) error {
-	if err := e.Cluster.EnsureNamespace(ctx, namespace); err != nil {
-		return err
+// startMesh creates the release's namespaces (the route's first) and
+// starts the synthetic traffic of its services.
+func (e *env) startMesh(ctx context.Context, out io.Writer, namespaces []string) error {
+	for _, ns := range namespaces {
+		if err := e.Cluster.EnsureNamespace(ctx, ns); err != nil {
+			return err
+		}
 	}
-	e.Mesh = startMesh(ctx, e.Cluster.Client(), e.Dynamic, e.Telemetry, namespace)
-	fmt.Fprintf(out, "  mesh        synthetic traffic in namespace %s: %d requests/s per service, split as its VirtualServices say\n", namespace, meshRPS)
+	e.Mesh = startMesh(ctx, e.Cluster.Client(), e.Dynamic, e.Telemetry, namespaces)
+	fmt.Fprintf(out, "  mesh        synthetic traffic in namespaces %s: %d requests/s per service, split as the VirtualServices in %s say\n",
+		strings.Join(namespaces, ", "), meshRPS, namespaces[0])
 	return nil
 }
 

@@ -14,7 +14,14 @@
 // routes, and ends with the time each step took. It exits non-zero when any
 // step ends otherwise than expected.
 //
-//	go run ./hack/demo [--keep] [--bin dir]
+//	go run ./hack/demo [--keep] [--bin dir] [--topology single-cluster|canary-namespace]
+//
+// --topology picks how the sample app is placed on the demo's one cluster:
+// single-cluster (as examples/sample-app ships: stable and canary side by
+// side in namespace shop, told apart by version subsets) or
+// canary-namespace (the release in shop, each release's canaries in
+// shop-canary, the VirtualServices in shop splitting between the two
+// namespaces' hosts).
 //
 // It runs the binaries of --bin (default bin/, which `make demo` builds
 // first); when that directory misses one, or --bin is empty, it builds them
@@ -36,14 +43,20 @@ import (
 	"syscall"
 
 	"github.com/aviary-cd/aviary/internal/toolcache"
+	"github.com/aviary-cd/aviary/pkg/config"
 )
 
 func main() {
 	keep := flag.Bool("keep", false, "keep the environment up until Ctrl-C and print a file to source to reach it")
 	bin := flag.String("bin", "bin", "directory of the step binaries, relative to the repository root; empty, or missing one, builds them afresh")
+	topo := flag.String("topology", string(config.SingleCluster), "topology of the sample app: single-cluster or canary-namespace")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
+		os.Exit(2)
+	}
+	if k := config.TopologyKind(*topo); k != config.SingleCluster && k != config.CanaryNamespace {
+		fmt.Fprintf(os.Stderr, "demo: --topology %s: the demo runs single-cluster or canary-namespace on its one cluster\n", *topo)
 		os.Exit(2)
 	}
 	root, err := toolcache.RepoRoot()
@@ -57,7 +70,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	_, err = run(ctx, options{Root: root, BinDir: binDir, Keep: *keep, Out: os.Stdout})
+	_, err = run(ctx, options{Root: root, BinDir: binDir, Keep: *keep, Out: os.Stdout, Topology: config.TopologyKind(*topo)})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "\ndemo: %v\n", err)
 		os.Exit(1)

@@ -17,15 +17,18 @@ import (
 // hundred milliseconds it reads the routes and aviary's Deployments from
 // the cluster and reports, for each version of each service, the share of
 // requests its weight sends it, with that version's error ratio. Like
-// Istio, it labels a version's requests with its Deployment's name
-// (destination_workload) and version label (destination_version). So
-// Prometheus sees what a real mesh would after each traffic shift.
+// Istio's sidecars, it labels a version's requests with the namespace its
+// pods run in (destination_workload_namespace: the canary namespace's for
+// a canary there), its Deployment's name (destination_workload) and its
+// version label (destination_version). So Prometheus sees what a real mesh
+// would after each traffic shift, in each topology.
 type mesh struct {
 	kube      kubernetes.Interface
 	dyn       dynamic.Interface
 	tel       *devenv.Telemetry
-	namespace string
-	rps       float64 // requests per second per service
+	namespace string   // where the routes live
+	sides     []string // every namespace the release runs in
+	rps       float64  // requests per second per service
 
 	mu     sync.Mutex
 	faults map[string]float64       // "<service>/<version label>" → error ratio
@@ -40,10 +43,10 @@ const (
 	meshP99ms    = 80
 )
 
-func startMesh(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, tel *devenv.Telemetry, namespace string) *mesh {
+func startMesh(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, tel *devenv.Telemetry, namespaces []string) *mesh {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m := &mesh{
-		kube: kube, dyn: dyn, tel: tel, namespace: namespace, rps: meshRPS,
+		kube: kube, dyn: dyn, tel: tel, namespace: namespaces[0], sides: namespaces, rps: meshRPS,
 		faults: map[string]float64{}, seen: map[string]devenv.Series{},
 		stop: cancel, done: make(chan struct{}),
 	}
@@ -84,17 +87,19 @@ func (m *mesh) loop(ctx context.Context) {
 func (m *mesh) sync(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	routes, err := readRoutes(rctx, m.dyn, m.namespace)
+	routes, err := readRoutes(rctx, m.dyn, m.kube, m.namespace)
 	if err != nil {
 		return // the API server is briefly busy: keep the last rates
 	}
-	deps, err := m.kube.AppsV1().Deployments(m.namespace).List(rctx, metav1.ListOptions{LabelSelector: canary.LabelManagedBy + "=" + canary.ManagedBy})
-	if err != nil {
-		return
-	}
-	workloads := map[string]string{} // "<service>/<version label>" → Deployment
-	for _, d := range deps.Items {
-		workloads[d.Labels[canary.LabelService]+"/"+d.Labels[canary.LabelVersion]] = d.Name
+	workloads := map[string]string{} // "<namespace>/<service>/<version label>" → Deployment
+	for _, ns := range m.sides {
+		deps, err := m.kube.AppsV1().Deployments(ns).List(rctx, metav1.ListOptions{LabelSelector: canary.LabelManagedBy + "=" + canary.ManagedBy})
+		if err != nil {
+			return
+		}
+		for _, d := range deps.Items {
+			workloads[ns+"/"+d.Labels[canary.LabelService]+"/"+d.Labels[canary.LabelVersion]] = d.Name
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -104,26 +109,25 @@ func (m *mesh) sync(ctx context.Context) {
 		rates[key] = s
 	}
 	for _, r := range routes {
-		for subset, w := range r.Weights {
-			version := r.Subsets[subset]
-			if version == "" {
+		for _, d := range r.Dests {
+			if d.Version == "" {
 				continue
 			}
-			key := r.Service + "/" + version
+			key := d.Namespace + "/" + r.Service + "/" + d.Version
 			workload, ok := workloads[key]
 			if !ok {
 				continue // no pods, no requests
 			}
 			s, ok := rates[key]
 			if !ok {
-				s = devenv.Series{Service: r.Service, Namespace: m.namespace, Version: version, Workload: workload}
+				s = devenv.Series{Service: r.Service, Namespace: d.Namespace, ServiceNamespace: m.namespace, Version: d.Version, Workload: workload}
 			}
-			s.RPS += m.rps * float64(w) / 100
+			s.RPS += m.rps * float64(d.Weight) / 100
 			rates[key] = s
 		}
 	}
 	for key, s := range rates {
-		s.ErrorRatio = m.faults[key]
+		s.ErrorRatio = m.faults[s.Service+"/"+s.Version]
 		s.LatencyP99ms = meshP99ms
 		if err := m.tel.Set(s); err == nil {
 			m.seen[key] = s

@@ -172,7 +172,7 @@ func (d *demo) setTelemetry(a act, version string) {
 
 // showRoutes reads and prints the live routes.
 func (d *demo) showRoutes(ctx context.Context) error {
-	routes, err := readRoutes(ctx, d.env.Dynamic, d.app.Namespace)
+	routes, err := readRoutes(ctx, d.env.Dynamic, d.env.Cluster.Client(), d.app.Namespace)
 	if err != nil {
 		return err
 	}

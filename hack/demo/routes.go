@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/topology"
@@ -23,79 +24,113 @@ var (
 )
 
 // route is where one service stands, read live from the cluster: the
-// weights of aviary's HTTP route in its VirtualService, the versions its
-// DestinationRule's subsets select, and aviary's record.
+// destinations of aviary's HTTP route in its VirtualService, each resolved
+// to the namespace of its host and the version its subset selects there,
+// and aviary's record.
 type route struct {
 	Service string
-	// Stable and Canary are the versions the subsets select ("" if none).
+	// Stable and Canary are the versions the stable and canary subsets
+	// select ("" if none).
 	Stable, Canary string
 	// StableWeight and CanaryWeight are the route's weights in percent.
 	StableWeight, CanaryWeight int
-	// Phase and Plan are aviary's record on the VirtualService.
+	// Phase and Plan are aviary's record of the service.
 	Phase, Plan string
-	// Weights maps subset names to weights, for the traffic simulation.
-	Weights map[string]int
-	// Subsets maps subset names to the version label they select.
-	Subsets map[string]string
+	// Dests are the route's destinations, for the traffic simulation.
+	Dests []dest
+}
+
+// dest is one destination of a route: where its pods run and its weight.
+type dest struct {
+	Subset, Namespace, Version string
+	Weight                     int
 }
 
 // readRoutes reads every service's route in namespace, sorted by service.
-func readRoutes(ctx context.Context, dyn dynamic.Interface, namespace string) ([]route, error) {
+func readRoutes(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Interface, namespace string) ([]route, error) {
 	vss, err := dyn.Resource(virtualServices).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing VirtualServices in %s: %w", namespace, err)
 	}
-	drs, err := dyn.Resource(destinationRules).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	records, err := kube.CoreV1().ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: canary.LabelRecord + "=true"})
 	if err != nil {
-		return nil, fmt.Errorf("listing DestinationRules in %s: %w", namespace, err)
+		return nil, fmt.Errorf("listing aviary's records in %s: %w", namespace, err)
 	}
-	subsets := map[string]map[string]string{}
-	for _, dr := range drs.Items {
-		subsets[dr.GetName()] = subsetVersions(dr)
+	rec := map[string]map[string]string{}
+	for _, cm := range records.Items {
+		rec[cm.Labels[canary.LabelService]] = cm.Data
+	}
+	subsets := map[string]map[string]map[string]string{} // namespace → rule → subset → version
+	versionOf := func(ns, service, subset string) (string, error) {
+		if _, ok := subsets[ns]; !ok {
+			drs, err := dyn.Resource(destinationRules).Namespace(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return "", fmt.Errorf("listing DestinationRules in %s: %w", ns, err)
+			}
+			subsets[ns] = map[string]map[string]string{}
+			for _, dr := range drs.Items {
+				subsets[ns][dr.GetName()] = subsetVersions(dr)
+			}
+		}
+		return subsets[ns][service][subset], nil
 	}
 	var out []route
 	for _, vs := range vss.Items {
 		name := vs.GetName()
-		r := route{
-			Service: name,
-			Phase:   vs.GetAnnotations()[canary.RecordPhase],
-			Plan:    vs.GetAnnotations()[canary.RecordPlan],
-			Weights: routeWeights(vs, "aviary-"+name),
-			Subsets: subsets[name],
+		r := route{Service: name, Phase: rec[name]["phase"], Plan: rec[name]["plan"]}
+		for _, d := range routeDests(vs, "aviary-"+name) {
+			d.Namespace = namespaceOf(d.Namespace, namespace)
+			if d.Version, err = versionOf(d.Namespace, name, d.Subset); err != nil {
+				return nil, err
+			}
+			switch d.Subset {
+			case topology.StableSubset:
+				r.Stable, r.StableWeight = d.Version, r.StableWeight+d.Weight
+			case topology.CanarySubset:
+				r.Canary, r.CanaryWeight = d.Version, r.CanaryWeight+d.Weight
+			}
+			r.Dests = append(r.Dests, d)
 		}
-		r.Stable = r.Subsets[topology.StableSubset]
-		r.Canary = r.Subsets[topology.CanarySubset]
-		r.StableWeight = r.Weights[topology.StableSubset]
-		r.CanaryWeight = r.Weights[topology.CanarySubset]
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
 	return out, nil
 }
 
-// routeWeights returns the weights by subset of the named HTTP route. A
-// route with one destination and no weight sends it everything.
-func routeWeights(vs unstructured.Unstructured, name string) map[string]int {
+// namespaceOf is the namespace of a host <service>.<namespace>.svc...; a
+// short host is in the route's namespace.
+func namespaceOf(host, routeNamespace string) string {
+	if parts := strings.Split(host, "."); len(parts) >= 2 {
+		return parts[1]
+	}
+	return routeNamespace
+}
+
+// routeDests returns the destinations of the named HTTP route, each host
+// in Namespace for namespaceOf to resolve. A route with one destination
+// and no weight sends it everything.
+func routeDests(vs unstructured.Unstructured, name string) []dest {
 	https, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
 	for _, h := range https {
 		hm, _ := h.(map[string]any)
 		if n, _ := hm["name"].(string); n != name {
 			continue
 		}
-		dests, _ := hm["route"].([]any)
-		weights := map[string]int{}
-		for _, d := range dests {
+		routes, _ := hm["route"].([]any)
+		var out []dest
+		for _, d := range routes {
 			dm, _ := d.(map[string]any)
+			host, _, _ := unstructured.NestedString(dm, "destination", "host")
 			subset, _, _ := unstructured.NestedString(dm, "destination", "subset")
 			w, found, _ := unstructured.NestedInt64(dm, "weight")
-			if !found && len(dests) == 1 {
+			if !found && len(routes) == 1 {
 				w = 100
 			}
-			weights[subset] += int(w)
+			out = append(out, dest{Subset: subset, Namespace: host, Weight: int(w)})
 		}
-		return weights
+		return out
 	}
-	return map[string]int{}
+	return nil
 }
 
 // subsetVersions maps each subset of a DestinationRule to the version label
@@ -122,7 +157,13 @@ func printRoutes(out io.Writer, namespace string, routes []route) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "     SERVICE\tSTABLE\tCANARY\tWEIGHTS stable/canary\tPHASE")
 	for _, r := range routes {
-		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\n", r.Service, dash(r.Stable), dash(r.Canary),
+		canaryAt := dash(r.Canary)
+		for _, d := range r.Dests {
+			if d.Subset == topology.CanarySubset && d.Namespace != namespace {
+				canaryAt += " in " + d.Namespace
+			}
+		}
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\n", r.Service, dash(r.Stable), canaryAt,
 			fmt.Sprintf("%3d / %-3d %s", r.StableWeight, r.CanaryWeight, bar(r.CanaryWeight)), dash(r.Phase))
 	}
 	_ = tw.Flush()

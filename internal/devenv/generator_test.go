@@ -78,3 +78,41 @@ func counterValue(t *testing.T, reg *prometheus.Registry, code string) float64 {
 	t.Fatalf("no istio_requests_total with response_code %q", code)
 	return 0
 }
+
+// TestSplitLabelsEachLayout checks the labels the destination sidecars
+// give a split's series in the two namespace layouts: beside each other
+// the versions differ by destination_version; with a canary namespace by
+// destination_workload_namespace too, while destination_service stays the
+// host the clients called.
+func TestSplitLabelsEachLayout(t *testing.T) {
+	label := func(s Series, name string) string {
+		for i, l := range telemetryLabels {
+			if l == name {
+				return labelValues(s.withDefaults(), 200)[i]
+			}
+		}
+		t.Fatalf("no label %s", name)
+		return ""
+	}
+	tests := []struct {
+		name   string
+		series []Series
+		want   [][4]string // workload namespace, version, workload, service
+	}{
+		{"single-cluster", Split("cart", "shop", 100, Share{Namespace: "shop", Version: "1.0.0", Weight: 90}, Share{Namespace: "shop", Version: "1.1.0", Weight: 10}),
+			[][4]string{{"shop", "1.0.0", "cart-v1-0-0", "cart.shop.svc.cluster.local"}, {"shop", "1.1.0", "cart-v1-1-0", "cart.shop.svc.cluster.local"}}},
+		{"canary-namespace", Split("cart", "shop", 100, Share{Namespace: "shop", Version: "1.0.0", Weight: 90}, Share{Namespace: "shop-canary", Version: "1.1.0", Weight: 10}),
+			[][4]string{{"shop", "1.0.0", "cart-v1-0-0", "cart.shop.svc.cluster.local"}, {"shop-canary", "1.1.0", "cart-v1-1-0", "cart.shop.svc.cluster.local"}}},
+	}
+	for _, tt := range tests {
+		for i, s := range tt.series {
+			got := [4]string{label(s, "destination_workload_namespace"), label(s, "destination_version"), label(s, "destination_workload"), label(s, "destination_service")}
+			if got != tt.want[i] {
+				t.Errorf("%s: series %d labels = %v, want %v", tt.name, i, got, tt.want[i])
+			}
+		}
+		if tt.series[0].RPS != 90 || tt.series[1].RPS != 10 {
+			t.Errorf("%s: rates %v/%v, want 90/10", tt.name, tt.series[0].RPS, tt.series[1].RPS)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,13 @@ type Series struct {
 	// Workload is destination_workload (default "<Service>-<Version>", or
 	// Service when Version is empty).
 	Workload string
+	// ServiceNamespace is the namespace of the host the requests were
+	// addressed to (destination_service_namespace, and the namespace in
+	// destination_service); default Namespace. With a canary in a
+	// namespace of its own, clients address the release namespace's host
+	// and a VirtualService sends part of them to the canary namespace, so
+	// the two may differ.
+	ServiceNamespace string
 	// Cluster is destination_cluster (default "Kubernetes", Istio's default).
 	Cluster string
 	// RPS is the request rate.
@@ -43,7 +51,7 @@ type Series struct {
 }
 
 func (s Series) key() string {
-	return s.Cluster + "|" + s.Namespace + "|" + s.Service + "|" + s.Version
+	return s.Cluster + "|" + s.Namespace + "|" + s.Service + "|" + s.Version + "|" + s.ServiceNamespace
 }
 
 func (s Series) withDefaults() Series {
@@ -55,6 +63,9 @@ func (s Series) withDefaults() Series {
 	}
 	if s.Cluster == "" {
 		s.Cluster = "Kubernetes"
+	}
+	if s.ServiceNamespace == "" {
+		s.ServiceNamespace = s.Namespace
 	}
 	if s.ErrorCode == 0 {
 		s.ErrorCode = 500
@@ -68,6 +79,35 @@ func (s Series) withDefaults() Series {
 	s.ErrorRatio = min(max(s.ErrorRatio, 0), 1)
 	s.RPS = max(s.RPS, 0)
 	return s
+}
+
+// Share is the part of a service's requests that one version serves: the
+// namespace its pods run in, their version label, the share in percent and
+// the ratio of errors it answers.
+type Share struct {
+	Namespace, Version string
+	Weight             int
+	ErrorRatio         float64
+}
+
+// Split returns the series the destination sidecars of a service report
+// when a route splits rps requests a second, addressed to the service's
+// host in namespace, between shares: one series per share, labelled with
+// where its pods run (destination_workload_namespace, destination_version,
+// destination_workload <service>-v<version>) and with the host the clients
+// called (destination_service). Versions beside each other in one namespace
+// differ by version (the single-cluster layout); a canary in a namespace of
+// its own differs by namespace too (canary-namespace).
+func Split(service, namespace string, rps float64, shares ...Share) []Series {
+	out := make([]Series, 0, len(shares))
+	for _, sh := range shares {
+		out = append(out, Series{
+			Service: service, Namespace: sh.Namespace, ServiceNamespace: namespace, Version: sh.Version,
+			Workload: service + "-v" + strings.NewReplacer(".", "-", "_", "-").Replace(sh.Version),
+			RPS:      rps * float64(sh.Weight) / 100, ErrorRatio: sh.ErrorRatio,
+		})
+	}
+	return out
 }
 
 // Telemetry serves Istio's standard request metrics (istio_requests_total
@@ -178,8 +218,8 @@ func labelValues(s Series, code int) []string {
 	}
 	return []string{
 		"destination", "unknown", "unknown", "unknown", "unknown",
-		s.Workload, s.Namespace, s.Service + "." + s.Namespace + ".svc.cluster.local", s.Service,
-		s.Namespace, s.Service, rev,
+		s.Workload, s.Namespace, s.Service + "." + s.ServiceNamespace + ".svc.cluster.local", s.Service,
+		s.ServiceNamespace, s.Service, rev,
 		s.Service, s.Version, s.Cluster, "http", strconv.Itoa(code),
 		"-", "mutual_tls",
 	}

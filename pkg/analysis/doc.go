@@ -56,14 +56,14 @@
 //
 // # Settings
 //
-// Spec is the canary.analysis section of the release config; the step
-// inputs in Inputs override it through FromInputs. docs/analysis.md is the
-// user's guide.
+// Spec is the canary.analysis section of the release config; the steps'
+// analysis inputs (catalog.AnalysisInputs) override it. docs/analysis.md is
+// the user's guide.
 //
 // This package does no I/O of its own but webhook calls: metrics come
 // through a Querier, which package analysis/prom implements over the
 // Prometheus HTTP API, so that importers of the settings alone (the step
-// catalog, the release config) do not link the client. Package
-// analysis/stepgate wires an Analyzer into the shift-weight and promote
-// steps.
+// catalog, the release config) do not link the client. The steps'
+// stepgate package (steps/internal/stepgate) wires an Analyzer into the
+// shift-weight and promote steps.
 package analysis

@@ -17,7 +17,6 @@ import (
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/topology"
-	"github.com/aviary-cd/aviary/pkg/traffic/istio"
 )
 
 func services(n int) []canarytest.Service {
@@ -48,6 +47,13 @@ func countingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64) 
 		b.Fatal(err)
 	}
 	return c
+}
+
+// only resolves every kubeconfig context to c.
+func only(c *kube.Clients) canary.Clusters {
+	r := kube.NewResolver(kube.Options{})
+	r.Set("", c)
+	return r
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -110,11 +116,12 @@ func BenchmarkShift100(b *testing.B) {
 	v2 := f.Plan(b, "1.1.0", svcs, nil)
 	var writes atomic.Int64
 	c := countingClients(b, f, &writes)
-	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, "")
+	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, topology.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	env := &canary.Env{Kube: c, Mesh: istio.New(c.Istio), Place: place, Timeout: 5 * time.Minute}
+	env := canary.NewEnv(place, only(c))
+	env.Timeout = 5 * time.Minute
 	ctx := context.Background()
 	start := time.Now()
 	for _, rel := range []canarytest.Release{v1, v2} {

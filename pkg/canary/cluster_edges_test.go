@@ -17,8 +17,10 @@ import (
 	netv1 "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 	"github.com/aviary-cd/aviary/pkg/traffic/istio"
@@ -46,12 +48,8 @@ func TestUsersRoutesSurvive(t *testing.T) {
 	if _, err := c.Istio.NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{})
-	})
-	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: 20})
-	})
+	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
+	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(20))
 	check := func(when string, canaryWeight int) {
 		t.Helper()
 		got, err := c.Istio.NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
@@ -77,9 +75,7 @@ func TestUsersRoutesSurvive(t *testing.T) {
 		return canary.Shift(ctx, e, o.Plan, canary.ShiftOptions{Steps: []int{30, 60}})
 	})
 	check("after shifting", 60)
-	do(t, f, v2, "promote", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Promote(ctx, e, o.Plan, canary.PromoteOptions{PassiveReplicas: 1})
-	})
+	do(t, f, v2, "promote", f.Cluster.Kubeconfig, promoteKeeping(1))
 	check("after promote", 0)
 }
 
@@ -128,7 +124,7 @@ func TestMissingImage(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), "shop/web@sha256:") {
 		t.Fatalf("Deploy with a missing image = %v, want an Invalid error naming it", err)
 	}
-	if fp := fingerprint(t, c, "shop"); len(fp) != 0 {
+	if fp := fingerprint(t, c, f); len(fp) != 0 {
 		t.Errorf("objects applied despite the missing image: %v", canarytest.Sorted(fp))
 	}
 }
@@ -141,9 +137,7 @@ func TestCanaryNeverReady(t *testing.T) {
 	c := admin(t, f)
 	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
 	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart", Unschedulable: true}}, nil)
-	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{})
-	})
+	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
 	before := weights(t, c, "shop", "cart")
 	ctx, o := open(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig)
 	o.Env.Timeout = 3 * time.Second
@@ -152,13 +146,13 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "cart-v1-1-0 0/2 ready") || !strings.Contains(err.Error(), "no traffic was shifted") {
 		t.Fatalf("Deploy of a canary that never becomes ready = %v, want an External timeout naming it", err)
 	}
-	if after := weights(t, c, "shop", "cart"); !equalWeights(before["cart"], after["cart"]) {
+	if after := weights(t, c, "shop", "cart"); !traffic.Equal(before["cart"], after["cart"]) {
 		t.Errorf("routes changed by a failed deploy: %v → %v", before, after)
 	}
-	// Pretend the deploy had routed it (a person or an older run did):
+	// Pretend the deploy had recorded it (a person or an older run did):
 	// shift-weight must still refuse.
-	rec := map[string]string{canary.RecordStable: "1.0.0", canary.RecordCanary: "1.1.0", canary.RecordWeight: "0", canary.RecordPhase: canary.PhaseCanary}
-	if err := o.Env.Mesh.SetWeights(context.Background(), traffic.Service{Namespace: "shop", Name: "cart"}, split("shop", "cart", 100, 0), rec); err != nil {
+	store := &canary.ConfigMapRecords{Client: c.Kube, Namespace: "shop"}
+	if err := store.Save(context.Background(), "cart", canary.Record{Phase: canary.PhaseCanary, Stable: "1.0.0", Canary: "1.1.0"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, o = open(t, f, v2, "shift-weight", f.Cluster.Kubeconfig)
@@ -167,8 +161,8 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindNegative || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("Shift to a canary that is not ready = %v, want a Negative refusal", err)
 	}
-	if w := weights(t, c, "shop", "cart")["cart"]; w[1].Weight != 0 {
-		t.Errorf("canary weight after the refusal = %d, want 0", w[1].Weight)
+	if w := weights(t, c, "shop", "cart")["cart"]; !traffic.Equal(w, before["cart"]) {
+		t.Errorf("route after the refusal = %v, want it unchanged (%v)", w, before["cart"])
 	}
 }
 
@@ -193,10 +187,9 @@ current-context: gone
 	}
 }
 
-// killingMesh cancels the operation after a number of mesh writes, the way
-// a killed step stops anywhere.
-type killingMesh struct {
-	canary.Mesh
+// killer cancels the operation after a number of writes to the route
+// objects and the records, the way a killed step stops anywhere.
+type killer struct {
 	mu     sync.Mutex
 	left   int
 	cancel context.CancelFunc
@@ -204,59 +197,83 @@ type killingMesh struct {
 
 var errKilled = errors.New("killed")
 
-func (m *killingMesh) tick() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.left == 0 {
-		m.cancel()
+func (k *killer) tick() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.left == 0 {
+		k.cancel()
 		return errKilled
 	}
-	m.left--
+	k.left--
 	return nil
 }
 
-func (m *killingMesh) SetWeights(ctx context.Context, s traffic.Service, w []traffic.Weighted, r map[string]string) error {
-	if err := m.tick(); err != nil {
+// install makes every route and record write of e go through k.
+func (k *killer) install(e *canary.Env, c *kube.Clients) {
+	e.Mesh = func(c *kube.Clients) canary.Mesh { return &killingMesh{canary.Istio(c), k} }
+	e.Records = &killingRecords{&canary.ConfigMapRecords{Client: c.Kube, Namespace: e.Place.Home().Namespace}, k}
+}
+
+type killingMesh struct {
+	canary.Mesh
+	k *killer
+}
+
+func (m *killingMesh) SetWeights(ctx context.Context, s traffic.Service, w []traffic.Weighted) error {
+	if err := m.k.tick(); err != nil {
 		return err
 	}
-	return m.Mesh.SetWeights(ctx, s, w, r)
+	return m.Mesh.SetWeights(ctx, s, w)
 }
 
 func (m *killingMesh) SetSubsets(ctx context.Context, s traffic.Service, host string, ss []traffic.Subset, remove []string) error {
-	if err := m.tick(); err != nil {
+	if err := m.k.tick(); err != nil {
 		return err
 	}
 	return m.Mesh.SetSubsets(ctx, s, host, ss, remove)
 }
 
-// TestKilledStepsAreRepairedByRerunning kills promote and rollback after
-// every possible number of mesh writes and checks that running the step
-// again ends where an uninterrupted run ends.
+type killingRecords struct {
+	canary.Records
+	k *killer
+}
+
+func (r *killingRecords) Save(ctx context.Context, service string, rec canary.Record) error {
+	if err := r.k.tick(); err != nil {
+		return err
+	}
+	return r.Records.Save(ctx, service, rec)
+}
+
+// TestKilledStepsAreRepairedByRerunning kills promote and rollback, in
+// each namespace topology, after every possible number of writes to the
+// route objects and records, and checks that running the step again ends
+// where an uninterrupted run ends.
 func TestKilledStepsAreRepairedByRerunning(t *testing.T) {
-	f := canarytest.Start(t, "shop")
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) { killAndRerun(t, layout) })
+	}
+}
+
+func killAndRerun(t *testing.T, layout canarytest.Layout) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
 	c := admin(t, f)
 	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
 	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart"}}, nil)
-	promote := func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Promote(ctx, e, o.Plan, canary.PromoteOptions{PassiveReplicas: 1})
-	}
-	rollback := func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Rollback(ctx, e, o.Plan)
-	}
-	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{})
-	})
-	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: 30})
-	})
+	promote := promoteKeeping(1)
+	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
+	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(30))
 	do(t, f, v2, "promote", f.Cluster.Kubeconfig, promote)
-	promoted := fingerprint(t, c, "shop")
+	promoted := fingerprint(t, c, f)
 	do(t, f, v2, "rollback", f.Cluster.Kubeconfig, rollback)
-	rolledBack := fingerprint(t, c, "shop")
+	rolledBack := fingerprint(t, c, f)
 
 	for _, tc := range []struct {
 		step string
-		op   func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error)
+		op   op
 		want map[string]string
 		prep func()
 	}{
@@ -264,36 +281,33 @@ func TestKilledStepsAreRepairedByRerunning(t *testing.T) {
 			// Back to a canary at 30%: roll back (a no-op the first time),
 			// then deploy again.
 			do(t, f, v2, "rollback", f.Cluster.Kubeconfig, rollback)
-			do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-				return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: 30})
-			})
+			do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(30))
 		}},
 		{"rollback", rollback, rolledBack, func() {
-			do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-				return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: 30})
-			})
+			do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(30))
 			do(t, f, v2, "promote", f.Cluster.Kubeconfig, promote)
 		}},
 	} {
-		for kill := 0; kill < 5; kill++ {
+		for kill := 0; kill < 8; kill++ {
 			tc.prep()
 			ctx, o := open(t, f, v2, tc.step, f.Cluster.Kubeconfig)
 			kctx, cancel := context.WithCancel(ctx)
-			o.Env.Mesh = &killingMesh{Mesh: o.Env.Mesh, left: kill, cancel: cancel}
+			k := &killer{left: kill, cancel: cancel}
+			k.install(o.Env, c)
 			_, err := tc.op(kctx, o.Env, o)
 			o.Close(ctx)
 			if err == nil {
-				t.Errorf("%s finished with %d mesh writes allowed; want it killed", tc.step, kill)
+				// The step made fewer writes than allowed: every later
+				// number of kills ends the same.
+				break
 			}
 			do(t, f, v2, tc.step, f.Cluster.Kubeconfig, tc.op)
-			if diff := cmp.Diff(tc.want, fingerprint(t, c, "shop")); diff != "" {
-				t.Errorf("%s killed after %d mesh writes, then re-run: state differs from an uninterrupted run:\n%s", tc.step, kill, diff)
+			if diff := cmp.Diff(tc.want, fingerprint(t, c, f)); diff != "" {
+				t.Errorf("%s killed after %d writes, then re-run: state differs from an uninterrupted run:\n%s", tc.step, kill, diff)
 			}
 		}
 	}
 }
-
-func equalWeights(a, b []traffic.Weighted) bool { return traffic.Equal(a, b) }
 
 type gateFunc func(ctx context.Context, weight int) error
 
@@ -309,15 +323,13 @@ func TestShiftGate(t *testing.T) {
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
 	v2 := f.Plan(t, "1.1.0", svcs, nil)
 	for _, rel := range []canarytest.Release{v1, v2} {
-		do(t, f, rel, "deploy-canary", f.Cluster.Kubeconfig, func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-			return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{})
-		})
+		do(t, f, rel, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
 	}
 	var writes atomic.Int64
 	counted := countingClients(t, f, &writes)
 	ctx, o := open(t, f, v2, "shift-weight", f.Cluster.Kubeconfig)
 	defer o.Close(ctx)
-	o.Env.Kube, o.Env.Mesh = counted, istio.New(counted.Istio)
+	o.Env.Clusters = only(counted)
 	var asked []int
 	gate := gateFunc(func(ctx context.Context, w int) error {
 		asked = append(asked, w)
@@ -342,6 +354,7 @@ func TestShiftGate(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindNegative || !strings.Contains(err.Error(), "analysis failed at 50%: error rate 7% over 1%; all traffic is back on stable") {
 		t.Fatalf("Shift with a failing gate = %v, want a Negative error saying traffic is back on stable", err)
 	}
+	f.Check(t, "the gate failed", canarytest.Serves("cart", "shop", "1.0.0"), canarytest.Serves("web", "shop", "1.0.0"), canarytest.Serves("api", "shop", "1.0.0"))
 	for s, ws := range weights(t, c, "shop", "cart", "web", "api") {
 		if len(ws) != 2 || ws[0].Weight != 100 || ws[1].Weight != 0 {
 			t.Errorf("%s after the gate failed = %v, want 100/0", s, ws)

@@ -19,7 +19,7 @@ import (
 )
 
 // open is what a step does before its operation: read the plan, connect
-// with kubeconfig, lock the namespace.
+// with kubeconfig, lock the release.
 func open(t *testing.T, f *canarytest.Fixture, rel canarytest.Release, step, kubeconfig string) (context.Context, *canary.Opened) {
 	t.Helper()
 	ctx, o, err := canary.Open(context.Background(), canary.Target{
@@ -33,16 +33,41 @@ func open(t *testing.T, f *canarytest.Fixture, rel canarytest.Release, step, kub
 	return ctx, o
 }
 
+// op is an operation run the way its step runs it.
+type op func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error)
+
 // do runs one operation the way its step would, with the step's Role.
-func do(t *testing.T, f *canarytest.Fixture, rel canarytest.Release, step string, kubeconfig string, op func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error)) canary.Result {
+func do(t *testing.T, f *canarytest.Fixture, rel canarytest.Release, step string, kubeconfig string, fn op) canary.Result {
 	t.Helper()
 	ctx, o := open(t, f, rel, step, kubeconfig)
 	defer o.Close(ctx)
-	res, err := op(ctx, o.Env, o)
+	res, err := fn(ctx, o.Env, o)
 	if err != nil {
 		t.Fatalf("%s %s: %v", step, rel.Version, err)
 	}
 	return res
+}
+
+func deployAt(w int) op {
+	return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
+		return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: w})
+	}
+}
+
+func shiftTo(w int) op {
+	return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
+		return canary.Shift(ctx, e, o.Plan, canary.ShiftOptions{Weight: w})
+	}
+}
+
+func promoteKeeping(passive int) op {
+	return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
+		return canary.Promote(ctx, e, o.Plan, canary.PromoteOptions{PassiveReplicas: passive})
+	}
+}
+
+func rollback(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
+	return canary.Rollback(ctx, e, o.Plan)
 }
 
 // admin returns clients with the cluster's admin kubeconfig.
@@ -55,52 +80,59 @@ func admin(t *testing.T, f *canarytest.Fixture) *kube.Clients {
 	return c
 }
 
-// fingerprint is the state of the namespace that matters to a release:
-// every aviary Deployment's replicas, image, labels and role, every
-// VirtualService's and DestinationRule's spec and aviary annotations.
-func fingerprint(t *testing.T, c *kube.Clients, ns string) map[string]string {
+// fingerprint is the state of the fixture's namespaces that matters to a
+// release: every aviary Deployment's replicas, image, labels and role,
+// every VirtualService's and DestinationRule's spec and every record.
+func fingerprint(t *testing.T, c *kube.Clients, f *canarytest.Fixture) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]string{}
-	ds, err := c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range ds.Items {
-		out["deployment/"+d.Name] = fmt.Sprintf("replicas=%d image=%s version=%s role=%s", *d.Spec.Replicas,
-			d.Spec.Template.Spec.Containers[0].Image, d.Labels[canary.LabelVersion], d.Annotations[canary.AnnotationRole])
-	}
-	vss, err := c.Istio.NetworkingV1().VirtualServices(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, vs := range vss.Items {
-		spec, _ := json.Marshal(&vs.Spec)
-		out["virtualservice/"+vs.Name] = string(spec) + " " + annotations(vs.Annotations)
-	}
-	drs, err := c.Istio.NetworkingV1().DestinationRules(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dr := range drs.Items {
-		spec, _ := json.Marshal(&dr.Spec)
-		out["destinationrule/"+dr.Name] = string(spec)
+	for _, ns := range f.Layout.Namespaces {
+		ds, err := c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds.Items {
+			out[ns+"/deployment/"+d.Name] = fmt.Sprintf("replicas=%d image=%s version=%s role=%s", *d.Spec.Replicas,
+				d.Spec.Template.Spec.Containers[0].Image, d.Labels[canary.LabelVersion], d.Annotations[canary.AnnotationRole])
+		}
+		vss, err := c.Istio.NetworkingV1().VirtualServices(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, vs := range vss.Items {
+			spec, _ := json.Marshal(&vs.Spec)
+			out[ns+"/virtualservice/"+vs.Name] = string(spec)
+		}
+		drs, err := c.Istio.NetworkingV1().DestinationRules(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dr := range drs.Items {
+			spec, _ := json.Marshal(&dr.Spec)
+			out[ns+"/destinationrule/"+dr.Name] = string(spec)
+		}
+		cms, err := c.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: canary.LabelRecord + "=true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cm := range cms.Items {
+			out[ns+"/record/"+cm.Name] = fields(cm.Data)
+		}
 	}
 	return out
 }
 
-func annotations(m map[string]string) string {
+func fields(m map[string]string) string {
 	var parts []string
 	for k, v := range m {
-		if strings.HasPrefix(k, "aviary.dev/") {
-			parts = append(parts, k+"="+v)
-		}
+		parts = append(parts, k+"="+v)
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
 }
 
-// weights reads the canary weight of each service from its route.
+// weights reads the weights of each service's route in namespace.
 func weights(t *testing.T, c *kube.Clients, ns string, services ...string) map[string][]traffic.Weighted {
 	t.Helper()
 	r := istio.New(c.Istio)
@@ -113,14 +145,4 @@ func weights(t *testing.T, c *kube.Clients, ns string, services ...string) map[s
 		out[s] = route.Weights
 	}
 	return out
-}
-
-func split(ns, service string, stable, canaryWeight int) []traffic.Weighted {
-	if canaryWeight < 0 {
-		return []traffic.Weighted{{Destination: traffic.Destination{Namespace: ns, Host: service, Subset: "stable"}, Weight: stable}}
-	}
-	return []traffic.Weighted{
-		{Destination: traffic.Destination{Namespace: ns, Host: service, Subset: "stable"}, Weight: stable},
-		{Destination: traffic.Destination{Namespace: ns, Host: service, Subset: "canary"}, Weight: canaryWeight},
-	}
 }

@@ -1,35 +1,48 @@
 package canary_test
 
 import (
-	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 )
 
 // TestPipeline walks two releases through a real cluster the way a
-// pipeline does, each step with only its Role from examples/rbac and each
-// run twice, the second run changing nothing:
-// first release → deploy 1.1.0 → 10% → 50% → promote → rollback.
+// pipeline does, in each namespace topology, each step with only its Roles
+// from examples/rbac/<topology> and each run twice, the second run
+// changing nothing: first release → deploy 1.1.0 → 10% → 50% → promote →
+// rollback. After every step the fixture's route checks say where each
+// service's traffic goes and which pods serve it.
 func TestPipeline(t *testing.T) {
-	f := canarytest.Start(t, "shop")
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) { pipeline(t, layout) })
+	}
+}
+
+func pipeline(t *testing.T, layout canarytest.Layout) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
 	c := admin(t, f)
-	ns := f.Namespace
-	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}, nil)
-	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}, nil)
+	rel, can := layout.Namespaces[0], layout.Namespaces[len(layout.Namespaces)-1]
+	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, nil)
 	roles := map[string]string{}
 	for _, step := range []string{"deploy-canary", "shift-weight", "promote", "rollback"} {
 		roles[step] = f.KubeconfigFor(t, step)
 	}
-	twice := func(name string, rel canarytest.Release, step string, op func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error)) canary.Result {
+	twice := func(name string, r canarytest.Release, step string, fn op) canary.Result {
 		t.Helper()
-		res := do(t, f, rel, step, roles[step], op)
-		after := fingerprint(t, c, ns)
-		again := do(t, f, rel, step, roles[step], op)
-		if diff := cmp.Diff(after, fingerprint(t, c, ns)); diff != "" {
+		res := do(t, f, r, step, roles[step], fn)
+		after := fingerprint(t, c, f)
+		again := do(t, f, r, step, roles[step], fn)
+		if diff := cmp.Diff(after, fingerprint(t, c, f)); diff != "" {
 			t.Errorf("%s: running %s a second time changed the cluster (-first +second):\n%s", name, step, diff)
 		}
 		if diff := cmp.Diff(res.Rows, again.Rows); diff != "" && step != "deploy-canary" {
@@ -37,109 +50,78 @@ func TestPipeline(t *testing.T) {
 		}
 		return res
 	}
-	deploy := func(w int) func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error) {
-		return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-			return canary.Deploy(ctx, e, o.Plan, canary.DeployOptions{InitialWeight: w})
-		}
-	}
-	shift := func(w int) func(context.Context, *canary.Env, *canary.Opened) (canary.Result, error) {
-		return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-			return canary.Shift(ctx, e, o.Plan, canary.ShiftOptions{Weight: w})
+	hasAll := func(when string, want map[string]string) {
+		t.Helper()
+		fp := fingerprint(t, c, f)
+		for name, prefix := range want {
+			if prefix == "" {
+				if _, ok := fp[name]; ok {
+					t.Errorf("%s: %s exists, want it gone", when, name)
+				}
+				continue
+			}
+			if !hasPrefix(fp[name], prefix) {
+				t.Errorf("%s: %s = %q, want %s", when, name, fp[name], prefix)
+			}
 		}
 	}
 
-	res := twice("first release", v1, "deploy-canary", deploy(0))
+	res := twice("first release", v1, "deploy-canary", deployAt(0))
 	if got, want := res.Services(canary.First), []string{"cart", "web", "api"}; !cmp.Equal(got, want) {
 		t.Errorf("first release services = %v, want %v", got, want)
 	}
-	if diff := cmp.Diff(map[string]any{
-		"cart": split(ns, "cart", 100, -1), "web": split(ns, "web", 100, -1), "api": split(ns, "api", 100, -1),
-	}, anyMap(weights(t, c, ns, "cart", "web", "api"))); diff != "" {
-		t.Errorf("routes after the first release (-want +got):\n%s", diff)
-	}
+	f.Check(t, "the first release",
+		canarytest.Serves("cart", rel, "1.0.0"), canarytest.Serves("web", rel, "1.0.0"), canarytest.Serves("api", rel, "1.0.0"))
 
-	res = twice("deploy 1.1.0", v2, "deploy-canary", deploy(0))
+	res = twice("deploy 1.1.0", v2, "deploy-canary", deployAt(0))
 	if got, want := res.Services(canary.Changed), []string{"cart", "web"}; !cmp.Equal(got, want) {
 		t.Errorf("changed services = %v, want %v (api's content did not change)", got, want)
 	}
-	fp := fingerprint(t, c, ns)
-	for name, want := range map[string]string{
-		"deployment/cart-v1-0-0": "replicas=3",
-		"deployment/cart-v1-1-0": "replicas=3",
-		"deployment/api-v1-0-0":  "replicas=2",
-	} {
-		if !hasPrefix(fp[name], want) {
-			t.Errorf("%s = %q, want %s", name, fp[name], want)
-		}
-	}
-	if _, ok := fp["deployment/api-v1-1-0"]; ok {
-		t.Error("api, unchanged, got a canary Deployment")
-	}
-	if diff := cmp.Diff(map[string]any{
-		"cart": split(ns, "cart", 100, 0), "web": split(ns, "web", 100, 0), "api": split(ns, "api", 100, -1),
-	}, anyMap(weights(t, c, ns, "cart", "web", "api"))); diff != "" {
-		t.Errorf("routes after deploying 1.1.0 (-want +got):\n%s", diff)
-	}
+	hasAll("after deploying 1.1.0", map[string]string{
+		rel + "/deployment/cart-v1-0-0":    "replicas=3",
+		can + "/deployment/cart-v1-1-0":    "replicas=3",
+		rel + "/deployment/api-v1-0-0":     "replicas=2",
+		can + "/deployment/api-v1-1-0":     "",
+		rel + "/record/aviary-record-cart": "canary=1.1.0,phase=canary,plan=",
+	})
+	f.Check(t, "deploying 1.1.0 at 0%",
+		canarytest.Serves("cart", rel, "1.0.0"), canarytest.Serves("web", rel, "1.0.0"), canarytest.Serves("api", rel, "1.0.0"))
 
 	for _, w := range []int{10, 50} {
-		twice("shift", v2, "shift-weight", shift(w))
-		if diff := cmp.Diff(map[string]any{
-			"cart": split(ns, "cart", 100-w, w), "web": split(ns, "web", 100-w, w), "api": split(ns, "api", 100, -1),
-		}, anyMap(weights(t, c, ns, "cart", "web", "api"))); diff != "" {
-			t.Errorf("routes at %d%% (-want +got):\n%s", w, diff)
-		}
+		twice("shift", v2, "shift-weight", shiftTo(w))
+		f.Check(t, "shifting to "+itoa(w)+"%",
+			canarytest.Splits("cart", w, rel, "1.0.0", can, "1.1.0"),
+			canarytest.Splits("web", w, rel, "1.0.0", can, "1.1.0"),
+			canarytest.Serves("api", rel, "1.0.0"))
 	}
 
-	twice("promote", v2, "promote", func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Promote(ctx, e, o.Plan, canary.PromoteOptions{PassiveReplicas: 1})
+	twice("promote", v2, "promote", promoteKeeping(1))
+	hasAll("after promote", map[string]string{
+		rel + "/deployment/cart-v1-1-0":    "replicas=3 ",
+		rel + "/deployment/cart-v1-0-0":    "replicas=1 ",
+		rel + "/deployment/web-v1-0-0":     "replicas=1 ",
+		rel + "/deployment/api-v1-0-0":     "replicas=2 ",
+		rel + "/record/aviary-record-cart": "phase=promoted,plan=",
 	})
-	fp = fingerprint(t, c, ns)
-	for name, want := range map[string]string{
-		"deployment/cart-v1-1-0": "replicas=3",
-		"deployment/cart-v1-0-0": "replicas=1",
-		"deployment/web-v1-0-0":  "replicas=1",
-		"deployment/api-v1-0-0":  "replicas=2",
-	} {
-		if !hasPrefix(fp[name], want) {
-			t.Errorf("after promote %s = %q, want %s", name, fp[name], want)
-		}
+	if rel != can {
+		hasAll("after promote", map[string]string{can + "/deployment/cart-v1-1-0": "", can + "/deployment/web-v1-1-0": ""})
 	}
-	if diff := cmp.Diff(map[string]any{
-		"cart": split(ns, "cart", 100, -1), "web": split(ns, "web", 100, -1), "api": split(ns, "api", 100, -1),
-	}, anyMap(weights(t, c, ns, "cart", "web", "api"))); diff != "" {
-		t.Errorf("routes after promote (-want +got):\n%s", diff)
-	}
-	if got := fp["destinationrule/cart"]; got != `{"host":"cart","subsets":[{"name":"stable","labels":{"aviary.dev/version":"1.1.0"}}]}` {
-		t.Errorf("cart DestinationRule after promote = %s, want only stable selecting 1.1.0", got)
-	}
+	f.Check(t, "promote",
+		canarytest.Serves("cart", rel, "1.1.0"), canarytest.Serves("web", rel, "1.1.0"), canarytest.Serves("api", rel, "1.0.0"))
 
-	res = twice("rollback", v2, "rollback", func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
-		return canary.Rollback(ctx, e, o.Plan)
-	})
+	res = twice("rollback", v2, "rollback", rollback)
 	if got, want := res.Services(canary.RolledBack), []string{"cart", "web"}; !cmp.Equal(got, want) {
 		t.Errorf("rolled back = %v, want %v", got, want)
 	}
-	fp = fingerprint(t, c, ns)
-	for name, want := range map[string]string{
-		"deployment/cart-v1-0-0": "replicas=3",
-		"deployment/cart-v1-1-0": "replicas=0",
-		"deployment/web-v1-0-0":  "replicas=2",
-	} {
-		if !hasPrefix(fp[name], want) {
-			t.Errorf("after rollback %s = %q, want %s", name, fp[name], want)
-		}
-	}
-	if got := fp["destinationrule/cart"]; got != `{"host":"cart","subsets":[{"name":"stable","labels":{"aviary.dev/version":"1.0.0"}}]}` {
-		t.Errorf("cart DestinationRule after rollback = %s, want only stable selecting 1.0.0", got)
-	}
-}
-
-func anyMap[V any](m map[string]V) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	hasAll("after rollback", map[string]string{
+		rel + "/deployment/cart-v1-0-0": "replicas=3 ",
+		rel + "/deployment/cart-v1-1-0": "replicas=0 ",
+		rel + "/deployment/web-v1-0-0":  "replicas=2 ",
+	})
+	f.Check(t, "rollback",
+		canarytest.Serves("cart", rel, "1.0.0"), canarytest.Serves("web", rel, "1.0.0"), canarytest.Serves("api", rel, "1.0.0"))
 }
 
 func hasPrefix(s, prefix string) bool { return len(s) >= len(prefix) && s[:len(prefix)] == prefix }
+
+func itoa(n int) string { return fmt.Sprint(n) }

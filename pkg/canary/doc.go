@@ -1,36 +1,48 @@
-// Package canary runs a release's canary on a cluster: deploy the changed
-// services beside the stable ones, shift traffic to them, promote them, or
-// roll them back. The steps deploy-canary, shift-weight, promote and
-// rollback are thin commands over Deploy, Shift, Promote and Rollback; the
-// namespace blue/green of rebuild-cluster is Rebuild.
+// Package canary runs a release on the places its topology names: deploy
+// the changed services on the canary side, shift traffic to them, promote
+// them, or roll them back; or rebuild a passive side whole and switch to it.
+// The steps deploy-canary, shift-weight, promote, rollback and
+// rebuild-cluster are thin commands over Deploy, Shift, Promote, Rollback
+// and Rebuild.
+//
+// # One engine for every topology
+//
+// An Env holds a topology.Placement (the sides, each a role, a kubeconfig
+// context, an Istio cluster ID, a namespace and the services it runs, and
+// the places of the route objects), a Clusters resolver that connects to
+// each kubeconfig context once, a MeshFactory that gives each cluster its
+// router (Istio is the one mesh), and a Records store. Every operation reads
+// the state of its services on every side and at every route place at once
+// (snapshot), decides from it, and writes only what differs, fanned out in
+// parallel across services and places. What a route says at each moment
+// comes from the placement's topology.Strategy: version subsets of one
+// host, a host per namespace, subsets per cluster, or a remote host. The
+// operations never ask which topology they run.
 //
 // # Objects
 //
 // Every version of a service runs as a Deployment of its own, named
 // <service>-v<version slug> (cart-v1-4-0) and labelled app=<service>,
-// aviary.dev/service=<service> and aviary.dev/version=<version>; its images
-// are pinned by digest. The Service selects on app alone, so it spans every
-// version; the mesh tells versions apart with the DestinationRule subsets
-// "stable" and "canary", which select the version label, and splits requests
-// with aviary's own route ("aviary-<service>") of the VirtualService named
-// after the service (see package traffic/istio for what is owned).
+// aviary.dev/service=<service> and aviary.dev/version=<version>, its pods
+// also version=<version> (Istio's label); its images are pinned by digest.
+// The Service selects on app alone, so it spans every version on its side.
+// The mesh tells versions apart with the DestinationRule subsets "stable"
+// and "canary" of each host, and splits requests with aviary's own route
+// ("aviary-<service>") of the VirtualService named after the service (see
+// package traffic/istio for what is owned).
 //
 // # State
 //
-// The VirtualService's annotations are the record of where a service stands,
-// written in the same update as the weights:
-//
-//	aviary.dev/stable-version    version the stable subset serves
-//	aviary.dev/canary-version    version under test, if any
-//	aviary.dev/previous-version  version kept passive after a promotion
-//	aviary.dev/weight            canary weight in percent
-//	aviary.dev/phase             stable, canary, promoting, promoted, rolled-back
-//	aviary.dev/plan              plan reference of the last change
+// Where a service stands is its Record (phase, stable, canary and previous
+// versions, the active side of a blue/green, the plan of the last change),
+// kept apart from the route objects through the Records interface; by
+// default in a ConfigMap per service, aviary-record-<service>, beside the
+// route and the lock.
 //
 // # Re-running
 //
-// Every operation reads the cluster first and converges it to the state it
-// stands for, in an order in which each intermediate state routes only to
+// Every operation reads the clusters first and converges them to the state
+// it stands for, in an order in which each intermediate state routes only to
 // ready versions. A step killed anywhere leaves a state that running the same
 // step again completes; running a step twice leaves the same state as once.
 package canary

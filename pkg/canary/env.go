@@ -2,6 +2,7 @@ package canary
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -9,14 +10,38 @@ import (
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/pkg/traffic/istio"
 )
 
-// Mesh is what the operations need from a service mesh: set and read
-// weights, set subsets, and read every route of a namespace at once.
+// Clusters connects to the clusters a placement names, by kubeconfig
+// context; "" is the step's own. *kube.Resolver implements it.
+type Clusters interface {
+	Clients(ctx context.Context, kubeContext string) (*kube.Clients, error)
+}
+
+// Mesh is what the operations need from a service mesh in one cluster:
+// set and read weights, set subsets, and read every route of a namespace
+// at once.
 type Mesh interface {
 	traffic.Router
 	traffic.SubsetSetter
 	Snapshot(ctx context.Context, namespace string) (map[string]traffic.Route, map[string][]traffic.Subset, error)
+}
+
+// MeshFactory returns the Mesh of one cluster.
+type MeshFactory func(c *kube.Clients) Mesh
+
+// Istio is the MeshFactory of Istio, the one mesh aviary routes with.
+func Istio(c *kube.Clients) Mesh { return istio.New(c.Istio) }
+
+// Records keeps the record of where each service of a release stands (see
+// Record), apart from the route objects.
+type Records interface {
+	// Load returns the record of every service that has one.
+	Load(ctx context.Context) (map[string]Record, error)
+	// Save replaces the record of service; saving what is stored writes
+	// nothing.
+	Save(ctx context.Context, service string, r Record) error
 }
 
 // Gate is consulted between the steps of a weight schedule, once traffic
@@ -35,11 +60,16 @@ type ImageChecker interface {
 	Check(ctx context.Context, images []string) error
 }
 
-// Env is where operations act and how they report.
+// Env is where operations act and how they report. NewEnv makes one; Open
+// makes one for a step.
 type Env struct {
-	Kube  *kube.Clients
-	Mesh  Mesh
-	Place topology.Placement
+	Place    topology.Placement
+	Clusters Clusters
+	// Mesh builds the router of each cluster; nil is Istio.
+	Mesh MeshFactory
+	// Records keeps the release's record; nil keeps it in ConfigMaps of
+	// the placement's home namespace (see ConfigMapRecords).
+	Records Records
 	// Progress, when set, receives one line per thing worth telling a
 	// person while waiting ("cart-v1-2-0 2/3 ready").
 	Progress func(string)
@@ -52,18 +82,69 @@ type Env struct {
 	// Sleep waits between steps; nil sleeps for real (and stops early when
 	// ctx is done).
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	mu      sync.Mutex
+	meshes  map[string]Mesh
+	records Records
+}
+
+// NewEnv returns an Env acting on place through clusters.
+func NewEnv(place topology.Placement, clusters Clusters) *Env {
+	return &Env{Place: place, Clusters: clusters}
+}
+
+// clients returns the clients of a kubeconfig context.
+func (e *Env) clients(ctx context.Context, kubeContext string) (*kube.Clients, error) {
+	return e.Clusters.Clients(ctx, kubeContext)
+}
+
+// mesh returns the router of a kubeconfig context's cluster, one per
+// context for the Env's life (a router keeps what it listed as the base of
+// its next write).
+func (e *Env) mesh(ctx context.Context, kubeContext string) (Mesh, error) {
+	c, err := e.clients(ctx, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m, ok := e.meshes[kubeContext]; ok {
+		return m, nil
+	}
+	f := e.Mesh
+	if f == nil {
+		f = Istio
+	}
+	if e.meshes == nil {
+		e.meshes = map[string]Mesh{}
+	}
+	m := f(c)
+	e.meshes[kubeContext] = m
+	return m, nil
+}
+
+// store returns the release's record store.
+func (e *Env) store(ctx context.Context) (Records, error) {
+	if e.Records != nil {
+		return e.Records, nil
+	}
+	home := e.Place.Home()
+	c, err := e.clients(ctx, home.Context)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.records == nil {
+		e.records = &ConfigMapRecords{Client: c.Kube, Namespace: home.Namespace}
+	}
+	return e.records, nil
 }
 
 func (e *Env) progress(format string, args ...any) {
 	if e.Progress != nil {
 		e.Progress(sprintf(format, args...))
 	}
-}
-
-func (e *Env) namespace() string { return e.Place.Route.Namespace }
-
-func (e *Env) routeOf(service string) traffic.Service {
-	return traffic.Service{Cluster: e.Place.Route.Cluster, Namespace: e.Place.Route.Namespace, Name: service}
 }
 
 func (e *Env) sleep(ctx context.Context, d time.Duration) error {
@@ -83,24 +164,34 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+func (e *Env) parallel() int {
+	if e.Parallel <= 0 {
+		return 16
+	}
+	return e.Parallel
+}
+
 // each runs fn for every item, Parallel at a time, and returns the first
 // error.
 func each[T any](ctx context.Context, e *Env, items []T, fn func(context.Context, T) error) error {
-	n := e.Parallel
-	if n <= 0 {
-		n = 16
-	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(n)
+	g.SetLimit(e.parallel())
 	for _, it := range items {
 		g.Go(func() error { return fn(ctx, it) })
 	}
 	return g.Wait()
 }
 
-// wait waits for the named Deployments of the workload namespace.
-func (e *Env) wait(ctx context.Context, namespace string, names []string) error {
-	return e.Kube.WaitReady(ctx, namespace, names, kube.WaitOptions{
+// wait waits for the named Deployments of a side.
+func (e *Env) wait(ctx context.Context, at topology.Location, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	c, err := e.clients(ctx, at.Context)
+	if err != nil {
+		return err
+	}
+	return c.WaitReady(ctx, at.Namespace, names, kube.WaitOptions{
 		Timeout: e.Timeout,
 		Progress: func(r kube.Readiness) {
 			e.progress("%s", r)

@@ -14,6 +14,9 @@ const (
 	LabelService   = "aviary.dev/service"
 	LabelVersion   = "aviary.dev/version"
 	LabelApp       = "app"
+	// LabelIstioVersion is Istio's version label: its telemetry reports
+	// it as destination_version. aviary sets it to LabelVersion's value.
+	LabelIstioVersion = "version"
 
 	AnnotationVersion  = "aviary.dev/version"
 	AnnotationPlan     = "aviary.dev/plan"
@@ -21,25 +24,6 @@ const (
 	AnnotationSpecHash = "aviary.dev/spec-hash"
 	AnnotationReplicas = "aviary.dev/replicas"
 	AnnotationRole     = "aviary.dev/role"
-)
-
-// Record keys kept on the VirtualService.
-const (
-	RecordStable   = "aviary.dev/stable-version"
-	RecordCanary   = "aviary.dev/canary-version"
-	RecordPrevious = "aviary.dev/previous-version"
-	RecordWeight   = "aviary.dev/weight"
-	RecordPhase    = "aviary.dev/phase"
-	RecordPlan     = "aviary.dev/plan"
-)
-
-// Phases recorded in RecordPhase.
-const (
-	PhaseStable     = "stable"
-	PhaseCanary     = "canary"
-	PhasePromoting  = "promoting"
-	PhasePromoted   = "promoted"
-	PhaseRolledBack = "rolled-back"
 )
 
 // Roles recorded on Deployments in AnnotationRole.

@@ -13,7 +13,6 @@ import (
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/topology"
-	"github.com/aviary-cd/aviary/pkg/traffic/istio"
 )
 
 // Target is what every canary step is given: the plan, the cluster, and
@@ -41,7 +40,7 @@ type Target struct {
 	Verify func(context.Context, *plan.Loaded) error
 }
 
-// Opened is a plan read, a cluster connected and its namespace locked.
+// Opened is a plan read, its clusters connected and its release locked.
 type Opened struct {
 	Plan *plan.Loaded
 	Env  *Env
@@ -49,9 +48,12 @@ type Opened struct {
 }
 
 // Open reads the plan, places its topology, checks the step supports it,
-// connects to the cluster and takes the lock of the namespace the routes
-// live in. Close releases the lock. The returned context is canceled if the
-// lock is lost.
+// and takes the lock of the release in the placement's home: the
+// namespace, in the cluster that decides the traffic, holding its route and
+// record. The other clusters the step needs are connected on first use;
+// every operation reads all it needs before it writes anything, so an
+// unreachable cluster fails it before anything is touched. Close releases
+// the lock. The returned context is canceled if the lock is lost.
 func Open(ctx context.Context, t Target, place func(topology.Placement) error) (context.Context, *Opened, error) {
 	l, err := plan.Read(ctx, t.Plan, plan.ReadOptions{Registry: t.Registry})
 	if err != nil {
@@ -62,11 +64,11 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 			return ctx, nil, err
 		}
 	}
-	p, err := topology.Place(l.Plan.Config.Topology, t.Namespace)
+	p, err := topology.Place(l.Plan.Config.Topology, topology.Options{Namespace: t.Namespace})
 	if err != nil {
 		return ctx, nil, err
 	}
-	if err := topology.Supported(p.Kind, t.Step); err != nil {
+	if err := topology.Supported(p, t.Step); err != nil {
 		return ctx, nil, err
 	}
 	if place != nil {
@@ -78,21 +80,18 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 	if kopts.Kubeconfig == "" && t.KubeconfigEnv != "" {
 		kopts.KubeconfigPaths = filepath.SplitList(t.KubeconfigEnv)
 	}
-	c, err := kube.Connect(ctx, kopts)
+	clusters := kube.NewResolver(kopts)
+	home, err := clusters.Clients(ctx, p.Home().Context)
 	if err != nil {
 		return ctx, nil, err
 	}
-	lock, err := c.Lock(ctx, kube.LockOptions{Namespace: p.Route.Namespace, Holder: t.Holder, TTL: t.LockTTL})
+	lock, err := home.Lock(ctx, kube.LockOptions{Namespace: p.Home().Namespace, Holder: t.Holder, TTL: t.LockTTL})
 	if err != nil {
 		return ctx, nil, err
 	}
-	env := &Env{
-		Kube:    c,
-		Mesh:    istio.New(c.Istio),
-		Place:   p,
-		Images:  RegistryImages{Client: registry.New(t.Registry)},
-		Timeout: t.Timeout,
-	}
+	env := NewEnv(p, clusters)
+	env.Images = RegistryImages{Client: registry.New(t.Registry)}
+	env.Timeout = t.Timeout
 	return lock.Context(), &Opened{Plan: l, Env: env, lock: lock}, nil
 }
 
@@ -117,7 +116,7 @@ func OpenFor(ctx context.Context, ui UI, t Target, place func(topology.Placement
 	}, nil
 }
 
-// Close releases the namespace lock, even when ctx is canceled.
+// Close releases the release's lock, even when ctx is canceled.
 func (o *Opened) Close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -152,36 +151,4 @@ func Holder(getenv func(string) string, step string) string {
 		host, _ = os.Hostname()
 	}
 	return strings.TrimPrefix(fmt.Sprintf("%s:%s/%d", step, host, os.Getpid()), ":")
-}
-
-// Inputs is the part of a step session TargetOf reads; *step.Session has it.
-type Inputs interface {
-	Name() string
-	String(name string) string
-	Bool(name string) bool
-	Duration(name string) time.Duration
-	Getenv(key string) string
-}
-
-// TargetOf reads the inputs every canary step shares.
-func TargetOf(in Inputs) Target {
-	t := Target{
-		Step:          in.Name(),
-		Plan:          in.String("plan"),
-		Kubeconfig:    in.String("kubeconfig"),
-		KubeconfigEnv: in.Getenv("KUBECONFIG"),
-		Context:       in.String("context"),
-		Namespace:     in.String("namespace"),
-		Holder:        in.String("holder"),
-		LockTTL:       in.Duration("lock-ttl"),
-		Registry: registry.Options{
-			Username: in.String("registry-username"),
-			Password: in.String("registry-password"),
-			Insecure: in.Bool("insecure-registry"),
-		},
-	}
-	if t.Holder == "" {
-		t.Holder = Holder(in.Getenv, t.Step)
-	}
-	return t
 }

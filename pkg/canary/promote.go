@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/topology"
 )
 
 // PromoteOptions tunes Promote.
 type PromoteOptions struct {
-	// PassiveReplicas is how many replicas the previous version keeps so
-	// that a rollback after promotion is instant; 0 scales it to zero.
+	// PassiveReplicas is how many replicas the previous version keeps on
+	// the stable side so that a rollback after promotion is instant; 0
+	// scales it to zero.
 	PassiveReplicas int
 	// Gate, when set, judges the canaries once more at the weight they
 	// have before anything is promoted; a failure sends all traffic back
@@ -20,88 +24,126 @@ type PromoteOptions struct {
 	Gate Gate
 }
 
-// Promote makes every canary of the plan's release stable: all traffic to
-// the new version, the stable subset moved to it, the previous version kept
-// passive with PassiveReplicas, anything older removed. Services already
-// promoted are brought to the same end state, so promoting twice is the
-// same as once.
+// Promote makes every canary of the plan's release stable. Where the
+// canary runs on a side of its own, the new versions are first rolled out
+// on the stable side, every one of them ready before any traffic moves.
+// Then the stable side's subset selects the new version and all traffic
+// goes to the stable side; the previous version is kept passive with
+// PassiveReplicas, the canary side's copy and anything older are removed.
+// Services already promoted are brought to the same end state, so
+// promoting twice is the same as once.
 func Promote(ctx context.Context, e *Env, l *plan.Loaded, opts PromoteOptions) (Result, error) {
 	if opts.PassiveReplicas < 0 {
 		return Result{}, outcome.Invalidf("passive-replicas %d: give 0 or more", opts.PassiveReplicas)
 	}
-	releases, states, err := e.load(ctx, l)
+	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err
 	}
-	rows := make([]Row, len(releases))
 	var todo []int
 	var missing []string
-	for i, r := range releases {
-		st := states[r.Service]
-		rows[i] = e.row(r, st, Classify(r, st))
-		switch rows[i].Status {
+	roll := &rollout{side: rel.stable}
+	for i, r := range rel.services {
+		st := rel.states[r.Service]
+		switch rel.rows[i].Status {
 		case InCanary, IsStable:
 			todo = append(todo, i)
+			if !rel.sameSide() && st.Deployment(rel.stable, r.Version) == nil {
+				roll.add(r)
+			}
 		case Changed, First:
-			missing = append(missing, fmt.Sprintf("%s (stable %s)", r.Service, dash(st.Stable())))
+			missing = append(missing, fmt.Sprintf("%s (stable %s)", r.Service, dash(rel.rows[i].Stable)))
 		}
 	}
 	if len(missing) > 0 {
 		return Result{}, outcome.Invalidf("services without a canary of %s: %s; run deploy-canary with this plan first", l.Plan.Version, strings.Join(missing, ", "))
 	}
-	if err := e.gatePromotion(ctx, l, opts.Gate, releases, states, rows); err != nil {
-		return Result{Rows: rows}, err
+	if err := e.gatePromotion(ctx, rel, opts.Gate); err != nil {
+		return Result{Rows: rel.rows}, err
+	}
+	if len(roll.wait) > 0 {
+		e.progress("rolling %d new versions out in %s before traffic moves to them", len(roll.wait), rel.stable)
+		if err := e.roll(ctx, roll); err != nil {
+			return Result{Rows: rel.rows}, fmt.Errorf("rolling the new versions out in %s: %w; nothing was promoted", rel.stable, err)
+		}
+		if err := e.refresh(ctx, rel, rel.stable); err != nil {
+			return Result{Rows: rel.rows}, err
+		}
 	}
 	err = each(ctx, e, todo, func(ctx context.Context, i int) error {
-		return e.promote(ctx, l.Ref, releases[i], states[releases[i].Service], int32(opts.PassiveReplicas), &rows[i])
+		return e.promote(ctx, rel, rel.services[i], int32(opts.PassiveReplicas), &rel.rows[i])
 	})
-	return Result{Rows: rows}, err
+	return Result{Rows: rel.rows}, err
 }
 
-func (e *Env) promote(ctx context.Context, planRef string, r Release, st *ServiceState, passive int32, row *Row) error {
-	previous := st.Previous()
+func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int32, row *Row) error {
+	st := rel.states[r.Service]
+	previous := st.Record.Previous
 	if row.Status == InCanary {
-		previous = st.Stable()
-		if err := e.ensureReady(ctx, st, r.Version); err != nil {
+		previous = st.Stable(rel.stable)
+		if err := e.ensureReady(ctx, st, rel.stable, r.Version); err != nil {
 			return fmt.Errorf("promoting %s: %w", r.Service, err)
 		}
 		e.progress("%s: promoting %s over %s", r.Service, r.Version, previous)
-		err := e.switchStable(ctx, r.Service, previous, r.Version,
-			map[string]string{RecordPhase: PhasePromoting, RecordPlan: planRef},
-			map[string]string{
-				RecordStable: r.Version, RecordCanary: "", RecordPrevious: previous, RecordWeight: "",
-				RecordPhase: PhasePromoted, RecordPlan: planRef,
-			})
-		if err != nil {
+		if err := e.save(ctx, st, rel.record(st, PhasePromoting, previous, r.Version, st.Record.Previous)); err != nil {
 			return err
 		}
-	} else if _, ok := st.Subsets["canary"]; ok && st.Canary() == "" {
-		// Promoted, but killed before the canary subset went.
-		if err := e.subsets(ctx, r.Service, r.Version, ""); err != nil {
+		for _, s := range topology.PromoteStates(rel.strategy, r.Service, label(r.Version)) {
+			if err := e.apply(ctx, st, s); err != nil {
+				return err
+			}
+		}
+		if err := e.save(ctx, st, rel.record(st, PhasePromoted, r.Version, "", previous)); err != nil {
 			return err
 		}
+	} else if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(r.Version))); err != nil {
+		// Promoted, but possibly killed before the canary's subsets went.
+		return err
 	}
 	row.Stable, row.Canary, row.Weight = r.Version, "", 0
-	if d := st.Deployment(r.Version); d != nil {
-		if err := e.scale(ctx, d, *d.Spec.Replicas, RoleStable); err != nil {
+	if d := st.Deployment(rel.stable, r.Version); d != nil {
+		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, RoleStable); err != nil {
 			return err
 		}
 	}
-	if d := st.Deployment(previous); d != nil && previous != r.Version {
-		if err := e.scale(ctx, d, passive, RolePassive); err != nil {
+	if d := st.Deployment(rel.stable, previous); d != nil && previous != r.Version {
+		if err := e.scale(ctx, rel.stable, d, passive, RolePassive); err != nil {
 			return err
 		}
 		row.Note = fmt.Sprintf("%s passive with %d replicas", previous, passive)
 	}
-	return e.prune(ctx, st, r.Version, previous)
+	if !rel.sameSide() {
+		if err := e.prune(ctx, st, rel.canary); err != nil {
+			return err
+		}
+	}
+	return e.prune(ctx, st, rel.stable, r.Version, previous)
+}
+
+// refresh re-reads aviary's Deployments on side into the states.
+func (e *Env) refresh(ctx context.Context, rel *release, side topology.Side) error {
+	list, err := e.deployments(ctx, side.Location)
+	if err != nil {
+		return err
+	}
+	for _, st := range rel.states {
+		st.Workloads[side.Role] = map[string]*appsv1.Deployment{}
+	}
+	for i := range list {
+		d := &list[i]
+		if st, ok := rel.states[d.Labels[LabelService]]; ok {
+			st.Workloads[side.Role][d.Annotations[AnnotationVersion]] = d
+		}
+	}
+	return nil
 }
 
 // gatePromotion asks the gate about the canaries still in canary, at the
 // lowest weight they have.
-func (e *Env) gatePromotion(ctx context.Context, l *plan.Loaded, gate Gate, releases []Release, states map[string]*ServiceState, rows []Row) error {
+func (e *Env) gatePromotion(ctx context.Context, rel *release, gate Gate) error {
 	var canaries []int
 	weight := 100
-	for i, row := range rows {
+	for i, row := range rel.rows {
 		if row.Status == InCanary {
 			canaries = append(canaries, i)
 			weight = min(weight, row.Weight)
@@ -117,7 +159,7 @@ func (e *Env) gatePromotion(ctx context.Context, l *plan.Loaded, gate Gate, rele
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if back := e.toStable(ctx, l, releases, states, canaries, rows); back != nil {
+	if back := e.setCanaryWeight(context.WithoutCancel(ctx), rel, canaries, 0); back != nil {
 		return fmt.Errorf("analysis failed before promotion: %w; sending traffic back to stable failed too: %w", err, back)
 	}
 	return outcome.Negative(fmt.Errorf("analysis failed before promotion at %d%%: %w; all traffic is back on stable, nothing was promoted", weight, err))

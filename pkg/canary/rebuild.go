@@ -4,52 +4,48 @@ import (
 	"context"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/topology"
-	"github.com/aviary-cd/aviary/pkg/traffic"
-)
-
-// Record keys of a namespace blue/green, kept on each VirtualService.
-const (
-	RecordActive  = "aviary.dev/active"
-	RecordPassive = "aviary.dev/passive"
-	RecordVersion = "aviary.dev/release-version"
 )
 
 // RebuildOptions tunes Rebuild.
 type RebuildOptions struct {
-	// Passive is the namespace to rebuild; it must be one of the
-	// topology's two sides and not the active one.
+	// Passive is the namespace of the side to rebuild: one of the
+	// topology's stable and passive sides, and not the one serving.
 	Passive string
-	// Switch sends all traffic to the rebuilt namespace once it is ready.
+	// Switch sends all traffic to the rebuilt side once it is ready.
 	Switch bool
 }
 
-// Rebuilt says which namespace serves after Rebuild.
+// Rebuilt says which side serves after Rebuild, by namespace.
 type Rebuilt struct {
 	Active, Passive string
 	Result
 }
 
-// Rebuild is the namespace blue/green: it applies every service of the plan
-// into the passive namespace, waits until all are ready, removes what the
-// plan no longer runs there, and with Switch routes all of each service's
-// requests to the rebuilt namespace, recording the roles on the
-// VirtualServices. e.Place must be an active/passive placement; e.Place's
-// Stable and Canary are its two sides.
+// Rebuild is the blue/green of a topology with a passive side: it applies
+// every service of the plan to the passive side, waits until all are
+// ready, removes what the plan no longer runs there, and with Switch
+// routes all of each service's requests to the rebuilt side, recording it
+// as the active one. The route stays where the topology placed it, so
+// that clients keep one address whichever side serves.
 func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (Rebuilt, error) {
-	a, b := e.Place.Stable.Namespace, e.Place.Canary.Namespace
-	if opts.Passive != a && opts.Passive != b {
-		return Rebuilt{}, outcome.Invalidf("namespace %q is not a side of the %s topology: give %q or %q", opts.Passive, e.Place.Kind, a, b)
+	stable, _ := e.Place.Part(config.PartStable)
+	passive, ok := e.Place.Part(config.PartPassive)
+	if !ok {
+		return Rebuilt{}, outcome.Invalidf("topology %s has no passive side to rebuild", e.Place.Kind)
 	}
-	other := a
-	if opts.Passive == a {
-		other = b
+	target, other := stable, passive
+	switch opts.Passive {
+	case stable.Namespace:
+	case passive.Namespace:
+		target, other = passive, stable
+	default:
+		return Rebuilt{}, outcome.Invalidf("namespace %q is not a side of the %s topology: give %q or %q", opts.Passive, e.Place.Kind, stable.Namespace, passive.Namespace)
 	}
-	releases, err := RenderAll(l, opts.Passive)
+	releases, err := RenderAll(l, target.Namespace)
 	if err != nil {
 		return Rebuilt{}, err
 	}
@@ -57,69 +53,68 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	for i, r := range releases {
 		names[i] = r.Service
 	}
-	routes, _, err := e.Mesh.Snapshot(ctx, e.namespace())
+	states, err := e.snapshot(ctx, names, stable, passive)
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	active := ""
+	serving := stable
 	for _, n := range names {
-		if v := routes[n].Record[RecordActive]; v != "" {
-			active = v
+		if a := states[n].Record.Active; a != "" {
+			if s, ok := e.Place.Side(config.Role(a)); ok {
+				serving = s
+			}
 			break
 		}
 	}
-	if active == opts.Passive {
-		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", opts.Passive, other)
+	if serving.Role == target.Role {
+		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", target.Namespace, other.Namespace)
 	}
-	var apply []*unstructured.Unstructured
-	var images, wait []string
+	roll := &rollout{side: target}
 	for _, r := range releases {
-		apply = append(append(apply, r.Shared...), r.Deployment)
-		images = append(images, r.Image)
-		wait = append(wait, r.Deployment.GetName())
+		roll.add(r)
 	}
-	if e.Images != nil {
-		if err := e.Images.Check(ctx, images); err != nil {
-			return Rebuilt{}, fmt.Errorf("checking images before rebuilding %q: %w", opts.Passive, err)
-		}
-	}
-	e.progress("rebuilding namespace %q: applying %d objects for %d services", opts.Passive, len(apply), len(releases))
-	if err := e.Kube.ApplyAll(ctx, apply, e.Parallel); err != nil {
-		return Rebuilt{}, err
-	}
-	if err := e.wait(ctx, opts.Passive, wait); err != nil {
+	e.progress("rebuilding %s from %s", target, l.Plan.Version)
+	if err := e.roll(ctx, roll); err != nil {
 		return Rebuilt{}, fmt.Errorf("%w; traffic was not switched", err)
 	}
-	side := *e
-	side.Place.Stable.Namespace, side.Place.Canary.Namespace = opts.Passive, opts.Passive
-	states, err := side.snapshot(ctx, names)
-	if err != nil {
+	rel := &release{plan: l, states: states}
+	if err := e.refresh(ctx, rel, target); err != nil {
 		return Rebuilt{}, err
 	}
 	rows := make([]Row, len(releases))
 	for i, r := range releases {
 		rows[i] = Row{Service: r.Service, Status: "rebuilt", Canary: r.Version}
-		if err := side.prune(ctx, states[r.Service], r.Version); err != nil {
+		if err := e.prune(ctx, states[r.Service], target, r.Version); err != nil {
 			return Rebuilt{}, err
 		}
 	}
-	out := Rebuilt{Active: active, Passive: opts.Passive, Result: Result{Rows: rows}}
-	if active == "" {
-		out.Active = other
-	}
+	out := Rebuilt{Active: serving.Namespace, Passive: target.Namespace, Result: Result{Rows: rows}}
 	if !opts.Switch {
 		return out, nil
 	}
+	strategy, err := e.switchStrategy(target, other)
+	if err != nil {
+		return out, err
+	}
 	err = each(ctx, e, indexes(releases), func(ctx context.Context, i int) error {
 		r := releases[i]
-		dest := traffic.Destination{Cluster: e.Place.Canary.Cluster, Namespace: opts.Passive, Host: topology.Host(r.Service, opts.Passive)}
+		st := states[r.Service]
+		if err := e.apply(ctx, st, topology.StableState(strategy, r.Service, label(r.Version))); err != nil {
+			return err
+		}
+		rec := rel.record(st, PhaseStable, r.Version, "", st.Record.Stable)
+		if rec.Previous == r.Version {
+			rec.Previous = st.Record.Previous
+		}
+		rec.Active = string(target.Role)
+		if err := e.save(ctx, st, rec); err != nil {
+			return err
+		}
 		rows[i].Stable, rows[i].Canary, rows[i].Status = r.Version, "", "switched"
-		return e.Mesh.SetWeights(ctx, e.routeOf(r.Service), []traffic.Weighted{{Destination: dest, Weight: 100}}, map[string]string{
-			RecordActive: opts.Passive, RecordPassive: other, RecordVersion: r.Version, RecordPlan: l.Ref,
-		})
+		return nil
 	})
 	if err != nil {
 		return out, err
 	}
-	return Rebuilt{Active: opts.Passive, Passive: other, Result: Result{Rows: rows}}, nil
+	return Rebuilt{Active: target.Namespace, Passive: other.Namespace, Result: Result{Rows: rows}}, nil
 }

@@ -145,7 +145,10 @@ func (r *Release) renderDeployment(o *unstructured.Unstructured, planRef string)
 	if err != nil {
 		return fmt.Errorf("spec.template.metadata.labels: %w", err)
 	}
-	if err := unstructured.SetNestedStringMap(o.Object, merge(tl, mark), "spec", "template", "metadata", "labels"); err != nil {
+	// The pods also carry Istio's version label, so that the telemetry of
+	// each version is told apart by destination_version.
+	pods := merge(tl, mark, map[string]string{LabelIstioVersion: versionLabel})
+	if err := unstructured.SetNestedStringMap(o.Object, pods, "spec", "template", "metadata", "labels"); err != nil {
 		return err
 	}
 	r.Deployment = o

@@ -29,8 +29,8 @@ func TestRender(t *testing.T) {
 		t.Errorf("selector mismatch (-want +got):\n%s", diff)
 	}
 	tl, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
-	if diff := cmp.Diff(wantLabels, tl); diff != "" {
-		t.Errorf("template labels mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff(merge(wantLabels, map[string]string{"version": "1.2.0"}), tl); diff != "" {
+		t.Errorf("template labels mismatch (-want +got):\n%s (the pods also carry Istio's version label)", diff)
 	}
 	if got := d.GetLabels()["tier"]; got != "web" {
 		t.Errorf("the manifest's own label tier = %q, want it kept", got)

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
@@ -23,27 +25,24 @@ type ShiftOptions struct {
 }
 
 // Shift moves the weight of every canary of the plan's release together,
-// one write per VirtualService per weight. A schedule resumes from the
-// weight in effect (steps below it were walked by an earlier run), so
-// running it again never moves traffic back. Traffic is never sent to a
-// canary that is not ready.
+// one write per route object per weight, written only where the route
+// lives. A schedule resumes from the weight in effect (steps below it were
+// walked by an earlier run), so running it again never moves traffic back.
+// Traffic is never sent to a canary that is not ready.
 func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Result, error) {
-	releases, states, err := e.load(ctx, l)
+	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err
 	}
-	rows := make([]Row, len(releases))
+	rows := rel.rows
 	var canaries []int
 	var missing []string
-	for i, r := range releases {
-		st := states[r.Service]
-		status := Classify(r, st)
-		rows[i] = e.row(r, st, status)
-		switch status {
+	for i, r := range rel.services {
+		switch rows[i].Status {
 		case InCanary:
 			canaries = append(canaries, i)
 		case Changed, First:
-			missing = append(missing, fmt.Sprintf("%s (stable %s)", r.Service, dash(st.Stable())))
+			missing = append(missing, fmt.Sprintf("%s (stable %s)", r.Service, dash(rows[i].Stable)))
 		}
 	}
 	if len(missing) > 0 {
@@ -70,19 +69,11 @@ func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Resu
 	}
 	for n, w := range schedule {
 		if w > 0 {
-			if err := e.checkCanariesReady(ctx, releases, canaries); err != nil {
+			if err := e.checkCanariesReady(ctx, rel, canaries); err != nil {
 				return Result{Rows: rows}, err
 			}
 		}
-		err := each(ctx, e, canaries, func(ctx context.Context, i int) error {
-			r := releases[i]
-			st := states[r.Service]
-			rows[i].Weight = w
-			return e.route(ctx, r.Service, w, true, map[string]string{
-				RecordStable: st.Stable(), RecordCanary: r.Version, RecordWeight: itoa(w), RecordPhase: PhaseCanary, RecordPlan: l.Ref,
-			})
-		})
-		if err != nil {
+		if err := e.setCanaryWeight(ctx, rel, canaries, w); err != nil {
 			return Result{Rows: rows}, err
 		}
 		e.progress("canary weight %d%% on %d services %s", w, len(canaries), Bar(w, 20))
@@ -98,8 +89,7 @@ func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Resu
 			if ctx.Err() != nil {
 				return Result{Rows: rows}, ctx.Err()
 			}
-			back := e.toStable(ctx, l, releases, states, canaries, rows)
-			if back != nil {
+			if back := e.setCanaryWeight(context.WithoutCancel(ctx), rel, canaries, 0); back != nil {
 				return Result{Rows: rows}, fmt.Errorf("analysis failed at %d%%: %w; sending traffic back to stable failed too: %w", w, err, back)
 			}
 			return Result{Rows: rows}, outcome.Negative(fmt.Errorf("analysis failed at %d%%: %w; all traffic is back on stable", w, err))
@@ -108,34 +98,41 @@ func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Resu
 	return Result{Rows: rows}, nil
 }
 
-// toStable sends all traffic of the canaries back to stable, leaving the
-// canaries deployed (rollback removes them).
-func (e *Env) toStable(ctx context.Context, l *plan.Loaded, releases []Release, states map[string]*ServiceState, canaries []int, rows []Row) error {
-	ctx = context.WithoutCancel(ctx)
+// setCanaryWeight routes weight percent of each canary's service to it.
+func (e *Env) setCanaryWeight(ctx context.Context, rel *release, canaries []int, weight int) error {
 	return each(ctx, e, canaries, func(ctx context.Context, i int) error {
-		r := releases[i]
-		rows[i].Weight = 0
-		return e.route(ctx, r.Service, 0, true, map[string]string{
-			RecordStable: states[r.Service].Stable(), RecordCanary: r.Version, RecordWeight: "0", RecordPhase: PhaseCanary, RecordPlan: l.Ref,
-		})
+		r := rel.services[i]
+		st := rel.states[r.Service]
+		stable := st.Stable(rel.stable)
+		rel.rows[i].Weight = weight
+		if err := e.apply(ctx, st, topology.CanaryState(rel.strategy, r.Service, label(stable), label(r.Version), weight)); err != nil {
+			return err
+		}
+		return e.save(ctx, st, rel.record(st, PhaseCanary, stable, r.Version, st.Record.Previous))
 	})
 }
 
-// checkCanariesReady re-reads the canaries' Deployments (one list) and
-// refuses, as a Negative outcome, when any is not serving.
-func (e *Env) checkCanariesReady(ctx context.Context, releases []Release, canaries []int) error {
-	names := make([]string, len(canaries))
-	for n, i := range canaries {
-		names[n] = releases[i].Service
-	}
-	states, err := e.snapshot(ctx, names)
+// checkCanariesReady re-reads the canary side's Deployments (one list)
+// and refuses, as a Negative outcome, when any canary is not serving.
+func (e *Env) checkCanariesReady(ctx context.Context, rel *release, canaries []int) error {
+	list, err := e.deployments(ctx, rel.canary.Location)
 	if err != nil {
 		return err
 	}
+	byName := map[string]int{}
+	for i := range list {
+		byName[list[i].Name] = i
+	}
 	var notReady []string
 	for _, i := range canaries {
-		r := releases[i]
-		if ok, rd := states[r.Service].Ready(r.Version); !ok {
+		r := rel.services[i]
+		name := DeploymentName(r.Service, r.Version)
+		j, ok := byName[name]
+		if !ok {
+			notReady = append(notReady, name+": not found in "+rel.canary.String())
+			continue
+		}
+		if rd := kube.DeploymentReadiness(&list[j]); !rd.Done || rd.Want == 0 {
 			notReady = append(notReady, rd.String())
 		}
 	}

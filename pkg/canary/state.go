@@ -3,11 +3,15 @@ package canary
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
@@ -15,63 +19,56 @@ import (
 
 var sprintf = fmt.Sprintf
 
-// ServiceState is what the cluster says about one service.
+// ServiceState is what the clusters say about one service.
 type ServiceState struct {
 	Service string
-	Route   traffic.Route
-	// Subsets maps subset names to the labels they select.
-	Subsets map[string]map[string]string
-	// Deployments are aviary's Deployments of the service by version.
-	Deployments map[string]*appsv1.Deployment
+	Record  Record
+	// Routes are aviary's route of the service at each route place of
+	// the placement, in its order.
+	Routes []traffic.Route
+	// Subsets are aviary's subsets of each of the service's
+	// DestinationRules, by ruleKey, each subset name mapped to its labels.
+	Subsets map[string]map[string]map[string]string
+	// Workloads are aviary's Deployments of the service on each side, by
+	// the side's role and then by version.
+	Workloads map[config.Role]map[string]*appsv1.Deployment
 }
 
-// Stable is the version the stable subset serves, or "".
-func (s *ServiceState) Stable() string { return s.recorded(RecordStable, topology.StableSubset) }
+// ruleKey names the DestinationRule of a service in a namespace of a
+// cluster.
+func ruleKey(kubeContext, namespace string) string { return kubeContext + "/" + namespace }
 
-// Canary is the version under test, or "".
-func (s *ServiceState) Canary() string { return s.recorded(RecordCanary, "") }
-
-// Previous is the version kept passive by the last promotion, or "".
-func (s *ServiceState) Previous() string { return s.Route.Record[RecordPrevious] }
-
-// recorded reads a version from the route's record, falling back to the
-// version a subset selects (a record lost by hand).
-func (s *ServiceState) recorded(key, subset string) string {
-	if v := s.Route.Record[key]; v != "" {
-		return v
+// Stable is the version the stable side serves, or "": the record's, else
+// (a record lost by hand) the version its stable subset selects.
+func (s *ServiceState) Stable(side topology.Side) string {
+	if s.Record.Stable != "" {
+		return s.Record.Stable
 	}
-	if subset == "" || !s.Route.Found {
-		return ""
-	}
-	label := s.Subsets[subset][topology.VersionLabel]
-	for v, d := range s.Deployments {
-		if d.Labels[LabelVersion] == label && label != "" {
-			return v
+	for _, subsets := range s.Subsets {
+		label := subsets[topology.StableSubset][topology.VersionLabel]
+		for v, d := range s.Workloads[side.Role] {
+			if label != "" && d.Labels[LabelVersion] == label {
+				return v
+			}
 		}
 	}
 	return ""
 }
 
-// Weight is the canary's weight now in effect.
-func (s *ServiceState) Weight(canary traffic.Destination) int {
-	return traffic.WeightOf(s.Route.Weights, func(d traffic.Destination) bool {
-		return d.Host == canary.Host && d.Subset == canary.Subset
-	})
-}
-
-// Deployment returns the Deployment of version, or nil.
-func (s *ServiceState) Deployment(version string) *appsv1.Deployment {
+// Deployment returns the Deployment of version on side, or nil.
+func (s *ServiceState) Deployment(side topology.Side, version string) *appsv1.Deployment {
 	if version == "" {
 		return nil
 	}
-	return s.Deployments[version]
+	return s.Workloads[side.Role][version]
 }
 
-// Ready reports whether version's Deployment serves with all its replicas.
-func (s *ServiceState) Ready(version string) (bool, kube.Readiness) {
-	d := s.Deployment(version)
+// Ready reports whether version's Deployment on side serves with all its
+// replicas.
+func (s *ServiceState) Ready(side topology.Side, version string) (bool, kube.Readiness) {
+	d := s.Deployment(side, version)
 	if d == nil {
-		return false, kube.Readiness{Name: DeploymentName(s.Service, version), Reason: "not found"}
+		return false, kube.Readiness{Name: DeploymentName(s.Service, version), Reason: "not found in " + side.String()}
 	}
 	r := kube.DeploymentReadiness(d)
 	return r.Done && r.Want > 0, r
@@ -88,40 +85,141 @@ func wantedReplicas(d *appsv1.Deployment) int32 {
 	return 1
 }
 
-// snapshot reads the state of the named services: aviary's Deployments in
-// the workload namespace, and the routes and subsets in the route
-// namespace, with three lists whatever the number of services.
-func (e *Env) snapshot(ctx context.Context, services []string) (map[string]*ServiceState, error) {
-	ns := e.Place.Stable.Namespace
-	var list *appsv1.DeploymentList
-	err := kube.Retry(ctx, func(ctx context.Context) error {
-		var err error
-		list, err = e.Kube.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelManagedBy + "=" + ManagedBy})
-		return err
-	})
-	if err != nil {
-		return nil, kube.Classify(err, "listing Deployments in namespace %q", ns)
+// snapshot reads the state of the named services with a fixed number of
+// requests whatever their number, in parallel: the records, aviary's
+// Deployments on each of sides, and the routes and DestinationRules of
+// each namespace that holds them.
+func (e *Env) snapshot(ctx context.Context, services []string, sides ...topology.Side) (map[string]*ServiceState, error) {
+	out := make(map[string]*ServiceState, len(services))
+	for _, s := range services {
+		out[s] = &ServiceState{
+			Service: s, Routes: make([]traffic.Route, len(e.Place.Routes)),
+			Subsets:   map[string]map[string]map[string]string{},
+			Workloads: map[config.Role]map[string]*appsv1.Deployment{},
+		}
 	}
-	routes, subsets, err := e.Mesh.Snapshot(ctx, e.namespace())
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		store, err := e.store(gctx)
+		if err != nil {
+			return err
+		}
+		records, err := store.Load(gctx)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for s, st := range out {
+			st.Record = records[s]
+		}
+		return nil
+	})
+	for _, side := range distinct(sides) {
+		g.Go(func() error {
+			list, err := e.deployments(gctx, side.Location)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, st := range out {
+				if st.Workloads[side.Role] == nil {
+					st.Workloads[side.Role] = map[string]*appsv1.Deployment{}
+				}
+			}
+			for i := range list {
+				d := &list[i]
+				if st, ok := out[d.Labels[LabelService]]; ok {
+					st.Workloads[side.Role][d.Annotations[AnnotationVersion]] = d
+				}
+			}
+			return nil
+		})
+	}
+	for _, at := range e.meshNamespaces() {
+		g.Go(func() error {
+			m, err := e.mesh(gctx, at.Context)
+			if err != nil {
+				return err
+			}
+			routes, subsets, err := m.Snapshot(gctx, at.Namespace)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for s, st := range out {
+				for i, r := range e.Place.Routes {
+					if r.Same(at) {
+						st.Routes[i] = routes[s]
+					}
+				}
+				if ss, ok := subsets[s]; ok {
+					st.Subsets[ruleKey(at.Context, at.Namespace)] = topology.Owned(ss)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// deployments lists aviary's Deployments in a namespace.
+func (e *Env) deployments(ctx context.Context, at topology.Location) ([]appsv1.Deployment, error) {
+	c, err := e.clients(ctx, at.Context)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*ServiceState, len(services))
-	for _, s := range services {
-		st := &ServiceState{Service: s, Route: routes[s], Subsets: map[string]map[string]string{}, Deployments: map[string]*appsv1.Deployment{}}
-		if st.Route.Record == nil {
-			st.Route.Record = map[string]string{}
-		}
-		for _, sub := range subsets[s] {
-			st.Subsets[sub.Name] = sub.Labels
-		}
-		out[s] = st
+	var list *appsv1.DeploymentList
+	err = kube.Retry(ctx, func(ctx context.Context) error {
+		var err error
+		list, err = c.Kube.AppsV1().Deployments(at.Namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelManagedBy + "=" + ManagedBy})
+		return err
+	})
+	if err != nil {
+		return nil, kube.Classify(err, "listing Deployments in %s", at)
 	}
-	for i := range list.Items {
-		d := &list.Items[i]
-		if st, ok := out[d.Labels[LabelService]]; ok {
-			st.Deployments[d.Annotations[AnnotationVersion]] = d
+	return list.Items, nil
+}
+
+// distinct drops the sides that repeat an earlier one (single-cluster's
+// one side plays both parts).
+func distinct(sides []topology.Side) []topology.Side {
+	var out []topology.Side
+	for _, s := range sides {
+		if !slices.ContainsFunc(out, func(o topology.Side) bool { return o.Role == s.Role }) {
+			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// meshNamespaces are the namespaces, in every route cluster, that hold the
+// release's VirtualServices and DestinationRules.
+func (e *Env) meshNamespaces() []topology.Location {
+	var out []topology.Location
+	add := func(l topology.Location) {
+		for _, o := range out {
+			if o.Same(l) {
+				return
+			}
+		}
+		out = append(out, l)
+	}
+	for _, r := range e.Place.Routes {
+		add(r)
+	}
+	for _, st := range e.strategies() {
+		for _, rule := range st.Rules("") {
+			for _, r := range e.Place.Routes {
+				add(topology.Location{Context: r.Context, ClusterID: r.ClusterID, Namespace: rule.Namespace})
+			}
+		}
+	}
+	return out
 }

@@ -1,5 +1,7 @@
 package canary
 
+import "github.com/aviary-cd/aviary/pkg/topology"
+
 // Status is where a service of a release stands against the cluster.
 type Status string
 
@@ -16,20 +18,21 @@ const (
 	IsStable Status = "stable"
 )
 
-// Classify says where release r stands given the service's state. Change is
-// judged on content, not version: a release whose manifests and image equal
-// what stable runs is Unchanged whatever its version.
-func Classify(r Release, st *ServiceState) Status {
-	stable := st.Stable()
+// Classify says where release r (rendered for the stable side) stands given
+// the service's state. Change is judged on content, not version: a release
+// whose manifests and image equal what the stable side runs is Unchanged
+// whatever its version.
+func Classify(r Release, st *ServiceState, stableSide topology.Side) Status {
+	stable := st.Stable(stableSide)
 	switch {
 	case stable != "" && stable == r.Version:
 		return IsStable
-	case st.Canary() == r.Version:
+	case st.Record.Canary == r.Version:
 		return InCanary
 	case stable == "":
 		return First
 	}
-	if d := st.Deployment(stable); d != nil {
+	if d := st.Deployment(stableSide, stable); d != nil {
 		hash, image := d.Annotations[AnnotationSpecHash], d.Annotations[AnnotationImage]
 		if hash == r.SpecHash || (hash == "" && image == r.Image) {
 			return Unchanged

@@ -8,7 +8,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/topology"
 )
 
 func deployment(version, hash, image string) *appsv1.Deployment {
@@ -19,13 +20,13 @@ func deployment(version, hash, image string) *appsv1.Deployment {
 	}}
 }
 
-func state(record map[string]string, ds ...*appsv1.Deployment) *ServiceState {
-	st := &ServiceState{Service: "cart", Route: traffic.Route{Found: record != nil, Record: record}, Subsets: map[string]map[string]string{}, Deployments: map[string]*appsv1.Deployment{}}
-	if st.Route.Record == nil {
-		st.Route.Record = map[string]string{}
-	}
+var releaseSide = topology.Side{Role: config.RoleRelease, Location: topology.Location{Namespace: "shop"}}
+
+func state(record Record, ds ...*appsv1.Deployment) *ServiceState {
+	st := &ServiceState{Service: "cart", Record: record, Subsets: map[string]map[string]map[string]string{},
+		Workloads: map[config.Role]map[string]*appsv1.Deployment{config.RoleRelease: {}}}
 	for _, d := range ds {
-		st.Deployments[d.Annotations[AnnotationVersion]] = d
+		st.Workloads[config.RoleRelease][d.Annotations[AnnotationVersion]] = d
 	}
 	return st
 }
@@ -37,19 +38,19 @@ func TestClassify(t *testing.T) {
 		st   *ServiceState
 		want Status
 	}{
-		{"nothing deployed", state(nil), First},
-		{"stable differs", state(map[string]string{RecordStable: "1.0.0"}, deployment("1.0.0", "old", "img@old")), Changed},
-		{"stable has the same content", state(map[string]string{RecordStable: "1.0.0"}, deployment("1.0.0", "new", "img@new")), Unchanged},
-		{"stable without hash, same image", state(map[string]string{RecordStable: "1.0.0"}, deployment("1.0.0", "", "img@new")), Unchanged},
-		{"stable without hash, other image", state(map[string]string{RecordStable: "1.0.0"}, deployment("1.0.0", "", "img@old")), Changed},
-		{"canary of this version", state(map[string]string{RecordStable: "1.0.0", RecordCanary: "1.1.0"}, deployment("1.0.0", "old", ""), deployment("1.1.0", "new", "")), InCanary},
-		{"canary of another version", state(map[string]string{RecordStable: "1.0.0", RecordCanary: "1.0.5"}, deployment("1.0.0", "old", "")), Changed},
-		{"promoted", state(map[string]string{RecordStable: "1.1.0", RecordPrevious: "1.0.0"}), IsStable},
-		{"stable recorded, its Deployment gone", state(map[string]string{RecordStable: "1.0.0"}), Changed},
+		{"nothing deployed", state(Record{}), First},
+		{"stable differs", state(Record{Stable: "1.0.0"}, deployment("1.0.0", "old", "img@old")), Changed},
+		{"stable has the same content", state(Record{Stable: "1.0.0"}, deployment("1.0.0", "new", "img@new")), Unchanged},
+		{"stable without hash, same image", state(Record{Stable: "1.0.0"}, deployment("1.0.0", "", "img@new")), Unchanged},
+		{"stable without hash, other image", state(Record{Stable: "1.0.0"}, deployment("1.0.0", "", "img@old")), Changed},
+		{"canary of this version", state(Record{Stable: "1.0.0", Canary: "1.1.0"}, deployment("1.0.0", "old", ""), deployment("1.1.0", "new", "")), InCanary},
+		{"canary of another version", state(Record{Stable: "1.0.0", Canary: "1.0.5"}, deployment("1.0.0", "old", "")), Changed},
+		{"promoted", state(Record{Stable: "1.1.0", Previous: "1.0.0"}), IsStable},
+		{"stable recorded, its Deployment gone", state(Record{Stable: "1.0.0"}), Changed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Classify(r, tt.st); got != tt.want {
+			if got := Classify(r, tt.st, releaseSide); got != tt.want {
 				t.Errorf("Classify = %q, want %q", got, tt.want)
 			}
 		})
@@ -57,10 +58,9 @@ func TestClassify(t *testing.T) {
 }
 
 func TestStableFallsBackToTheSubset(t *testing.T) {
-	st := state(map[string]string{}, deployment("1.0.0", "h", ""))
-	st.Route.Found = true
-	st.Subsets["stable"] = map[string]string{"aviary.dev/version": "1.0.0"}
-	if got, want := st.Stable(), "1.0.0"; got != want {
+	st := state(Record{}, deployment("1.0.0", "h", ""))
+	st.Subsets["/shop"] = map[string]map[string]string{"stable": {"aviary.dev/version": "1.0.0"}}
+	if got, want := st.Stable(releaseSide), "1.0.0"; got != want {
 		t.Errorf("Stable() with no record = %q, want %q from the subset", got, want)
 	}
 }

@@ -1,13 +1,11 @@
 package catalog
 
 import (
-	"github.com/aviary-cd/aviary/pkg/analysis"
-	"github.com/aviary-cd/aviary/pkg/signature/trustinput"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
 var (
-	namespaceInput = step.Input{Name: "namespace", Description: "Namespace the release runs in; empty takes the plan's topology.", Default: ""}
+	namespaceInput = step.Input{Name: "namespace", Description: "For a single-cluster topology, the namespace the release runs in instead of the plan's; other topologies take their namespaces from the plan.", Default: ""}
 	timeoutInput   = step.Input{Name: "timeout", Description: "How long to wait for workloads to become ready.", Type: step.Duration, Default: "5m"}
 	lockTTLInput   = step.Input{Name: "lock-ttl", Description: "How long a pipeline lock lives without renewal before another pipeline may take it.", Type: step.Duration, Default: "2m"}
 	holderInput    = step.Input{Name: "holder", Description: "Name of this pipeline run, recorded in the lock; empty derives it from the CI run."}
@@ -16,7 +14,7 @@ var (
 // DeployCanary puts the plan's new versions beside the stable ones.
 var DeployCanary = step.Definition{
 	Name:        "deploy-canary",
-	Description: "Deploy the plan's changed services beside the stable ones and wire Istio routing at a first weight.",
+	Description: "Deploy the plan's changed services on the topology's canary side (beside stable, or in the canary namespace) and route a first weight to them through Istio.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
@@ -41,7 +39,7 @@ var ShiftWeight = step.Definition{
 		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration, Default: "30s"},
 		lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	}, analysis.Inputs...),
+	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "weight", Description: "The canary weight now in effect."},
 	},
@@ -50,13 +48,13 @@ var ShiftWeight = step.Definition{
 // Promote makes the canary the stable version.
 var Promote = step.Definition{
 	Name:        "promote",
-	Description: "Send 100% to the new versions, make them stable, keep the previous version passive.",
+	Description: "Make the new versions stable (rolled out on the stable side first, ready), send 100% to them, keep the previous version passive.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
 		timeoutInput, lockTTLInput, holderInput,
 		insecureInput, registryUsernameInput, registryPasswordInput,
-	}, analysis.Inputs...),
+	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "promoted", Description: "Services promoted, comma-separated."},
 	},
@@ -97,4 +95,4 @@ var RebuildCluster = step.Definition{
 // steps' inline verification: when any is set, the step verifies the plan
 // and every image in it before it touches a cluster, and exits 1 when they
 // do not verify.
-var verifyInputs = trustinput.Inputs
+var verifyInputs = TrustInputs

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"github.com/aviary-cd/aviary/pkg/signature/trustinput"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
@@ -19,7 +18,7 @@ var VerifyArtifacts = step.Definition{
 
 func verifyArtifactsInputs() []step.Input {
 	in := []step.Input{planInput}
-	in = append(in, trustinput.Inputs...)
+	in = append(in, TrustInputs...)
 	return append(in,
 		step.Input{Name: "concurrency", Description: "How many images to verify at once.", Type: step.Int, Default: "16"},
 		step.Input{Name: "report-path", Description: "Where to write the JSON report.", Default: "verify-report.json"},

@@ -2,63 +2,201 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// topologyRule says which target roles a topology kind needs and allows, and
-// which roles must sit in different clusters or namespaces.
-type topologyRule struct {
-	required []Role
-	optional []Role
-	// apartClusters: these roles must name different clusters.
-	apartClusters []Role
-	// apartPlaces: these roles must differ in cluster or namespace.
-	apartPlaces []Role
+// Part is what a target's place does in a release.
+type Part string
+
+// The parts a place plays.
+const (
+	// PartStable serves the release: the route's stable destination.
+	PartStable Part = "stable"
+	// PartCanary runs the versions under test.
+	PartCanary Part = "canary"
+	// PartPassive is the other side of a blue/green: rebuilt whole from a
+	// plan while it serves nothing, then switched to.
+	PartPassive Part = "passive"
+	// PartGateway holds the route that decides the split and runs no
+	// service of the release.
+	PartGateway Part = "gateway"
+)
+
+// Scope says which services of a release a place runs.
+type Scope string
+
+// The scopes.
+const (
+	// ScopeChanged: only the services whose version changed.
+	ScopeChanged Scope = "changed"
+	// ScopeAll: every service of the release.
+	ScopeAll Scope = "all"
+)
+
+// Separation says how the mesh tells apart two places' versions of a
+// service.
+type Separation string
+
+// The separations.
+const (
+	// VersionSubsets: one host, DestinationRule subsets selecting the
+	// version label.
+	VersionSubsets Separation = "version-subsets"
+	// HostPerNamespace: the host of each namespace
+	// (<service>.<namespace>.svc.cluster.local).
+	HostPerNamespace Separation = "host-per-namespace"
+	// ClusterSubsets: one host across the clusters of one mesh, subsets
+	// selecting Istio's topology.istio.io/cluster label and the version.
+	ClusterSubsets Separation = "cluster-subsets"
+	// RemoteHost: separate meshes; the other cluster is a host of its own
+	// (a ServiceEntry reaching its ingress gateway).
+	RemoteHost Separation = "remote-host"
+)
+
+// Distance says how far apart two targets must be.
+type Distance string
+
+// The distances.
+const (
+	// OtherCluster: different kubeconfig contexts.
+	OtherCluster Distance = "other-cluster"
+	// OtherNamespace: the same cluster, different namespaces.
+	OtherNamespace Distance = "other-namespace"
+)
+
+// TargetRule is one target a topology kind takes.
+type TargetRule struct {
+	Role     Role
+	Optional bool
+	// Parts are what the target's place does; single-cluster's one place
+	// is both stable and canary.
+	Parts []Part
+	// Scope is which services run there; empty for a gateway.
+	Scope Scope
 }
 
-// topologyRules is the single table of what each kind needs. The topology
-// package decides what goes where; this only checks the config can say it.
-var topologyRules = map[TopologyKind]topologyRule{
+// Apart says that the targets of roles A and B must be Distance apart.
+type Apart struct {
+	A, B     Role
+	Distance Distance
+}
+
+// TopologyRule is what a topology kind needs and means. The one table of
+// them, Rules, is read by Validate and by package topology, which places a
+// release's objects from it.
+type TopologyRule struct {
+	Targets []TargetRule
+	Apart   []Apart
+	// Canary is how the canary part's versions are told apart from the
+	// stable part's; empty when the kind has no canary part.
+	Canary Separation
+	// Switch is how traffic moves to a rebuilt passive part; empty when the
+	// kind has none.
+	Switch Separation
+	// Routes are the roles whose places hold the route objects
+	// (VirtualService, DestinationRules): a route applies where clients
+	// run, so with several primaries of one mesh it is written to each.
+	// The first holds the release's lock and record.
+	Routes []Role
+	// GatewayRoutes, when the config has a gateway target, replaces Routes:
+	// the gateway's route alone decides.
+	GatewayRoutes bool
+}
+
+// Rules is the table of topology kinds.
+var Rules = map[TopologyKind]TopologyRule{
 	SingleCluster: {
-		required: []Role{RoleRelease},
+		Targets: []TargetRule{{Role: RoleRelease, Parts: []Part{PartStable, PartCanary}, Scope: ScopeChanged}},
+		Canary:  VersionSubsets,
+		Routes:  []Role{RoleRelease},
 	},
 	CanaryNamespace: {
-		required:    []Role{RoleStable, RoleCanary},
-		apartPlaces: []Role{RoleStable, RoleCanary},
+		Targets: []TargetRule{
+			{Role: RoleStable, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RoleCanary, Parts: []Part{PartCanary}, Scope: ScopeChanged},
+		},
+		Apart:  []Apart{{RoleStable, RoleCanary, OtherNamespace}},
+		Canary: HostPerNamespace,
+		Routes: []Role{RoleStable},
+	},
+	BlueGreenNamespaces: {
+		Targets: []TargetRule{
+			{Role: RoleActive, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RolePassive, Parts: []Part{PartPassive}, Scope: ScopeAll},
+		},
+		Apart:  []Apart{{RoleActive, RolePassive, OtherNamespace}},
+		Switch: HostPerNamespace,
+		Routes: []Role{RoleActive},
 	},
 	BlueGreenClusters: {
-		required:      []Role{RoleActive, RolePassive},
-		optional:      []Role{RoleGateway},
-		apartClusters: []Role{RoleActive, RolePassive},
+		Targets: []TargetRule{
+			{Role: RoleActive, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RolePassive, Parts: []Part{PartPassive}, Scope: ScopeAll},
+			{Role: RoleGateway, Optional: true, Parts: []Part{PartGateway}},
+		},
+		Apart:         []Apart{{RoleActive, RolePassive, OtherCluster}},
+		Switch:        ClusterSubsets,
+		Routes:        []Role{RoleActive, RolePassive, RoleGateway},
+		GatewayRoutes: true,
 	},
 	DeltaCanaryCluster: {
-		required:      []Role{RoleStable, RoleCanary},
-		apartClusters: []Role{RoleStable, RoleCanary},
+		Targets: []TargetRule{
+			{Role: RoleStable, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RoleCanary, Parts: []Part{PartCanary}, Scope: ScopeChanged},
+		},
+		Apart:  []Apart{{RoleStable, RoleCanary, OtherCluster}},
+		Canary: ClusterSubsets,
+		Routes: []Role{RoleStable},
 	},
 	RebuiltCanaryCluster: {
-		required:      []Role{RoleStable, RoleCanary},
-		apartClusters: []Role{RoleStable, RoleCanary},
+		Targets: []TargetRule{
+			{Role: RoleStable, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RoleCanary, Parts: []Part{PartCanary}, Scope: ScopeAll},
+		},
+		Apart:  []Apart{{RoleStable, RoleCanary, OtherCluster}},
+		Canary: ClusterSubsets,
+		Routes: []Role{RoleStable},
 	},
 	ActivePassiveCanaryNamespace: {
-		required:    []Role{RoleActive, RolePassive},
-		apartPlaces: []Role{RoleActive, RolePassive},
+		Targets: []TargetRule{
+			{Role: RoleActive, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RoleCanary, Parts: []Part{PartCanary}, Scope: ScopeChanged},
+			{Role: RolePassive, Parts: []Part{PartPassive}, Scope: ScopeAll},
+		},
+		Apart:  []Apart{{RoleActive, RoleCanary, OtherNamespace}, {RoleActive, RolePassive, OtherCluster}},
+		Canary: HostPerNamespace,
+		Switch: ClusterSubsets,
+		Routes: []Role{RoleActive},
 	},
 	GatewayRoutedClusters: {
-		required:      []Role{RoleGateway, RoleStable, RoleCanary},
-		apartClusters: []Role{RoleStable, RoleCanary},
+		Targets: []TargetRule{
+			{Role: RoleGateway, Parts: []Part{PartGateway}},
+			{Role: RoleStable, Parts: []Part{PartStable}, Scope: ScopeAll},
+			{Role: RoleCanary, Parts: []Part{PartCanary}, Scope: ScopeChanged},
+		},
+		Apart:  []Apart{{RoleStable, RoleCanary, OtherCluster}},
+		Canary: ClusterSubsets,
+		Routes: []Role{RoleGateway},
 	},
 }
 
 // Kinds returns every topology kind, in documentation order.
 func Kinds() []TopologyKind {
-	return []TopologyKind{SingleCluster, CanaryNamespace, BlueGreenClusters, DeltaCanaryCluster,
+	return []TopologyKind{SingleCluster, CanaryNamespace, BlueGreenNamespaces, BlueGreenClusters, DeltaCanaryCluster,
 		RebuiltCanaryCluster, ActivePassiveCanaryNamespace, GatewayRoutedClusters}
 }
 
 // Roles returns the roles a kind requires and the ones it also allows.
 func (k TopologyKind) Roles() (required, optional []Role) {
-	r := topologyRules[k]
-	return r.required, r.optional
+	for _, tr := range Rules[k].Targets {
+		if tr.Optional {
+			optional = append(optional, tr.Role)
+		} else {
+			required = append(required, tr.Role)
+		}
+	}
+	return required, optional
 }
 
 // Target returns the target with role r, or nil.
@@ -71,6 +209,30 @@ func (t *Topology) Target(r Role) *Target {
 	return nil
 }
 
+// RouteRoles returns the roles whose places hold t's route objects, the
+// first holding the lock and the record: the gateway's alone when the kind
+// routes from a gateway and t has one, else every role of the kind's
+// Routes that t has a target for.
+func (t *Topology) RouteRoles() []Role {
+	rule := Rules[t.Kind]
+	if rule.GatewayRoutes && t.Target(RoleGateway) != nil {
+		return []Role{RoleGateway}
+	}
+	var out []Role
+	for _, r := range rule.Routes {
+		if t.Target(r) != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// UsesClusterIDs reports whether the kind tells places apart by Istio
+// cluster ID, so that its targets need one.
+func (r TopologyRule) UsesClusterIDs() bool {
+	return r.Canary == ClusterSubsets || r.Switch == ClusterSubsets
+}
+
 func roleNames(roles []Role) string {
 	s := make([]string, len(roles))
 	for i, r := range roles {
@@ -80,17 +242,15 @@ func roleNames(roles []Role) string {
 }
 
 func (t *Topology) validate(l *problemList) {
-	rule, known := topologyRules[t.Kind]
+	rule, known := Rules[t.Kind]
 	switch {
 	case t.Kind == "":
 		l.add("topology.kind", "is required: one of %s", kindNames())
 	case !known:
 		l.add("topology.kind", "%q is not a topology kind: one of %s", t.Kind, kindNames())
 	}
-	allowed := map[Role]bool{}
-	for _, r := range append(rule.required, rule.optional...) {
-		allowed[r] = true
-	}
+	required, optional := t.Kind.Roles()
+	allowed := append(slices.Clone(required), optional...)
 	seen := map[Role]int{}
 	for i, tg := range t.Targets {
 		p := fmt.Sprintf("topology.targets[%d]", i)
@@ -99,8 +259,8 @@ func (t *Topology) validate(l *problemList) {
 			l.add(p+".role", "is required")
 		case !validRole(tg.Role):
 			l.add(p+".role", "%q is not a role: one of stable, canary, active, passive, gateway, release", tg.Role)
-		case known && !allowed[tg.Role]:
-			l.add(p+".role", "%s takes no %s target; it takes %s", t.Kind, tg.Role, roleNames(append(rule.required, rule.optional...)))
+		case known && !slices.Contains(allowed, tg.Role):
+			l.add(p+".role", "%s takes no %s target; it takes %s", t.Kind, tg.Role, roleNames(allowed))
 		default:
 			if j, dup := seen[tg.Role]; dup {
 				l.add(p+".role", "a second %s target (also topology.targets[%d])", tg.Role, j)
@@ -111,50 +271,80 @@ func (t *Topology) validate(l *problemList) {
 		if msg := checkLabel(tg.Namespace); msg != "" {
 			l.add(p+".namespace", "%s", msg)
 		}
+		if strings.ContainsAny(tg.ClusterID, " \t\n") || len(tg.ClusterID) > 253 {
+			l.add(p+".clusterID", "%q is not an Istio cluster ID: up to 253 characters, no white space", tg.ClusterID)
+		}
 	}
 	if !known {
 		return
 	}
 	var missing []Role
-	for _, r := range rule.required {
+	for _, r := range required {
 		if _, ok := seen[r]; !ok {
 			missing = append(missing, r)
 		}
 	}
 	if len(missing) > 0 {
-		l.add("topology.targets", "%s needs targets with roles %s; missing %s", t.Kind, roleNames(rule.required), roleNames(missing))
+		l.add("topology.targets", "%s needs targets with roles %s; missing %s", t.Kind, roleNames(required), roleNames(missing))
 		return
 	}
-	if a, b, same := sameCluster(t, rule.apartClusters); same {
-		l.add("topology.targets", "%s needs the %s and %s targets in different clusters; both say %q", t.Kind, a.Role, b.Role, a.Cluster)
+	for _, a := range rule.Apart {
+		if msg := apart(t.Target(a.A), t.Target(a.B), a.Distance); msg != "" {
+			l.add("topology.targets", "%s %s", t.Kind, msg)
+		}
 	}
-	if a, b, same := samePlace(t, rule.apartPlaces); same {
-		l.add("topology.targets", "%s needs the %s and %s targets in different namespaces or clusters; both are %q/%q", t.Kind, a.Role, b.Role, a.Cluster, a.Namespace)
+	for _, pair := range sameNamespace(rule) {
+		a, b := t.Target(pair[0]), t.Target(pair[1])
+		if a.Namespace != b.Namespace {
+			l.add("topology.targets", "%s joins a service across clusters by namespace sameness (one host, subsets per cluster): the %s and %s targets need one namespace; they say %q and %q", t.Kind, a.Role, b.Role, a.Namespace, b.Namespace)
+		}
 	}
-}
-
-func sameCluster(t *Topology, roles []Role) (a, b *Target, same bool) {
-	for i, ri := range roles {
-		for _, rj := range roles[i+1:] {
-			a, b = t.Target(ri), t.Target(rj)
-			if a.Cluster == b.Cluster {
-				return a, b, true
+	if rule.UsesClusterIDs() {
+		for i, tg := range t.Targets {
+			if tg.Role != RoleGateway && tg.IstioClusterID() == "" {
+				l.add(fmt.Sprintf("topology.targets[%d]", i), "%s tells clusters apart by their Istio cluster IDs: give the %s target a cluster (the kubeconfig context, whose name is the default ID) or a clusterID", t.Kind, tg.Role)
 			}
 		}
 	}
-	return nil, nil, false
 }
 
-func samePlace(t *Topology, roles []Role) (a, b *Target, same bool) {
-	for i, ri := range roles {
-		for _, rj := range roles[i+1:] {
-			a, b = t.Target(ri), t.Target(rj)
-			if a.Cluster == b.Cluster && a.Namespace == b.Namespace {
-				return a, b, true
-			}
+// sameNamespace returns the pairs of roles whose places one host spans, by
+// cluster subsets: they must have one namespace.
+func sameNamespace(rule TopologyRule) [][2]Role {
+	var stable, canary, passive Role
+	for _, tr := range rule.Targets {
+		switch {
+		case slices.Contains(tr.Parts, PartStable):
+			stable = tr.Role
+		case slices.Contains(tr.Parts, PartCanary):
+			canary = tr.Role
+		case slices.Contains(tr.Parts, PartPassive):
+			passive = tr.Role
 		}
 	}
-	return nil, nil, false
+	var out [][2]Role
+	if rule.Canary == ClusterSubsets && canary != "" {
+		out = append(out, [2]Role{stable, canary})
+	}
+	if rule.Switch == ClusterSubsets && passive != "" {
+		out = append(out, [2]Role{stable, passive})
+	}
+	return out
+}
+
+// apart checks that a and b are d apart, returning what is wrong.
+func apart(a, b *Target, d Distance) string {
+	switch {
+	case d == OtherCluster && a.Cluster == b.Cluster:
+		return fmt.Sprintf("needs the %s and %s targets in different clusters; both say %q", a.Role, b.Role, a.Cluster)
+	case d == OtherCluster && a.IstioClusterID() != "" && a.IstioClusterID() == b.IstioClusterID():
+		return fmt.Sprintf("needs the %s and %s targets to have different Istio cluster IDs; both are %q", a.Role, b.Role, a.IstioClusterID())
+	case d == OtherNamespace && a.Cluster != b.Cluster:
+		return fmt.Sprintf("keeps the %s and %s targets in one cluster; %s says %q, %s %q", a.Role, b.Role, a.Role, a.Cluster, b.Role, b.Cluster)
+	case d == OtherNamespace && a.Namespace == b.Namespace:
+		return fmt.Sprintf("needs the %s and %s targets in different namespaces; both are %q", a.Role, b.Role, a.Namespace)
+	}
+	return ""
 }
 
 func validRole(r Role) bool {
@@ -172,4 +362,13 @@ func kindNames() string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Problems returns what is wrong with the topology section alone, by the
+// rules of Rules: package topology checks a topology with it before placing
+// it, so that a placement and config validation never disagree.
+func (t *Topology) Problems() []Problem {
+	var l problemList
+	t.validate(&l)
+	return l
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,20 +16,31 @@ func TestTopologyKinds(t *testing.T) {
 		{SingleCluster, []Target{tg(RoleRelease, "", "shop")}, ""},
 		{SingleCluster, nil, "missing release"},
 		{SingleCluster, []Target{tg(RoleRelease, "", "shop"), tg(RoleRelease, "", "shop2")}, "a second release target"},
+		{SingleCluster, []Target{tg(RoleStable, "", "shop")}, "takes no stable target"},
 		{CanaryNamespace, []Target{tg(RoleStable, "", "shop"), tg(RoleCanary, "", "shop-canary")}, ""},
-		{CanaryNamespace, []Target{tg(RoleStable, "", "shop"), tg(RoleCanary, "", "shop")}, "different namespaces or clusters"},
+		{CanaryNamespace, []Target{tg(RoleStable, "", "shop"), tg(RoleCanary, "", "shop")}, "different namespaces"},
+		{CanaryNamespace, []Target{tg(RoleStable, "a", "shop"), tg(RoleCanary, "b", "shop-canary")}, "in one cluster"},
+		{BlueGreenNamespaces, []Target{tg(RoleActive, "", "shop-blue"), tg(RolePassive, "", "shop-green")}, ""},
+		{BlueGreenNamespaces, []Target{tg(RoleActive, "", "shop"), tg(RolePassive, "", "shop")}, "different namespaces"},
 		{BlueGreenClusters, []Target{tg(RoleActive, "blue", "shop"), tg(RolePassive, "green", "shop")}, ""},
 		{BlueGreenClusters, []Target{tg(RoleActive, "blue", "shop"), tg(RolePassive, "green", "shop"), tg(RoleGateway, "edge", "gw")}, ""},
 		{BlueGreenClusters, []Target{tg(RoleActive, "blue", "shop"), tg(RolePassive, "blue", "shop")}, "different clusters"},
+		{BlueGreenClusters, []Target{{Role: RoleActive, Cluster: "blue", ClusterID: "c1", Namespace: "shop"}, {Role: RolePassive, Cluster: "green", ClusterID: "c1", Namespace: "shop"}}, "different Istio cluster IDs"},
+		{BlueGreenClusters, []Target{tg(RoleActive, "", "shop"), tg(RolePassive, "green", "shop")}, "give the active target a cluster"},
+		{BlueGreenClusters, []Target{{Role: RoleActive, ClusterID: "east", Namespace: "shop"}, tg(RolePassive, "green", "shop")}, ""},
 		{DeltaCanaryCluster, []Target{tg(RoleStable, "prod", "shop"), tg(RoleCanary, "canary", "shop")}, ""},
+		{DeltaCanaryCluster, []Target{tg(RoleStable, "prod", "shop"), tg(RoleCanary, "canary", "shop-canary")}, "need one namespace"},
 		{RebuiltCanaryCluster, []Target{tg(RoleStable, "prod", "shop"), tg(RoleCanary, "canary", "shop")}, ""},
 		{RebuiltCanaryCluster, []Target{tg(RoleStable, "prod", "shop")}, "missing canary"},
-		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "", "shop-a"), tg(RolePassive, "", "shop-b")}, ""},
-		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "", "shop-a"), tg(RolePassive, "", "shop-b"), tg(RoleCanary, "", "x")}, "takes no canary target"},
+		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "east", "shop"), tg(RoleCanary, "east", "shop-canary"), tg(RolePassive, "west", "shop")}, ""},
+		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "", "shop-a"), tg(RolePassive, "", "shop-b")}, "missing canary"},
+		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "east", "shop"), tg(RoleCanary, "west", "shop-canary"), tg(RolePassive, "west", "shop")}, "in one cluster"},
+		{ActivePassiveCanaryNamespace, []Target{tg(RoleActive, "east", "shop"), tg(RoleCanary, "east", "shop-canary"), tg(RolePassive, "east", "shop-b")}, "active and passive targets in different clusters"},
 		{GatewayRoutedClusters, []Target{tg(RoleGateway, "edge", "gw"), tg(RoleStable, "a", "shop"), tg(RoleCanary, "b", "shop")}, ""},
 		{GatewayRoutedClusters, []Target{tg(RoleStable, "a", "shop"), tg(RoleCanary, "b", "shop")}, "missing gateway"},
 		{SingleCluster, []Target{tg("primary", "", "shop")}, `"primary" is not a role`},
 		{SingleCluster, []Target{tg(RoleRelease, "", "Shop_1")}, "not a DNS-1123 label"},
+		{SingleCluster, []Target{{Role: RoleRelease, ClusterID: "a b", Namespace: "shop"}}, "not an Istio cluster ID"},
 		{"", nil, "topology.kind: is required"},
 	}
 	for _, tt := range tests {
@@ -53,5 +65,65 @@ func TestTopologyKinds(t *testing.T) {
 		if req, _ := k.Roles(); len(req) == 0 {
 			t.Errorf("%s requires no roles", k)
 		}
+	}
+}
+
+func TestRouteRoles(t *testing.T) {
+	tg := func(role Role, cluster string) Target { return Target{Role: role, Cluster: cluster, Namespace: "shop"} }
+	tests := []struct {
+		topo Topology
+		want []Role
+	}{
+		{Topology{Kind: SingleCluster, Targets: []Target{tg(RoleRelease, "")}}, []Role{RoleRelease}},
+		{Topology{Kind: CanaryNamespace, Targets: []Target{tg(RoleStable, ""), tg(RoleCanary, "")}}, []Role{RoleStable}},
+		{Topology{Kind: BlueGreenClusters, Targets: []Target{tg(RoleActive, "a"), tg(RolePassive, "b")}}, []Role{RoleActive, RolePassive}},
+		{Topology{Kind: BlueGreenClusters, Targets: []Target{tg(RoleActive, "a"), tg(RolePassive, "b"), tg(RoleGateway, "g")}}, []Role{RoleGateway}},
+		{Topology{Kind: GatewayRoutedClusters, Targets: []Target{tg(RoleStable, "a"), tg(RoleCanary, "b"), tg(RoleGateway, "g")}}, []Role{RoleGateway}},
+	}
+	for _, tt := range tests {
+		if got := tt.topo.RouteRoles(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s.RouteRoles() = %v, want %v", tt.topo.Kind, got, tt.want)
+		}
+	}
+}
+
+// TestRulesAreWhole checks the table itself: every kind has a rule, every
+// rule's roles exist, its Apart and Routes name roles it takes, and each
+// kind has a stable part.
+func TestRulesAreWhole(t *testing.T) {
+	for _, k := range Kinds() {
+		rule, ok := Rules[k]
+		if !ok {
+			t.Errorf("kind %s has no rule", k)
+			continue
+		}
+		roles := map[Role]bool{}
+		stable := false
+		for _, tr := range rule.Targets {
+			roles[tr.Role] = true
+			stable = stable || slices.Contains(tr.Parts, PartStable)
+			if tr.Scope == "" && !slices.Contains(tr.Parts, PartGateway) {
+				t.Errorf("%s: target %s has no scope", k, tr.Role)
+			}
+		}
+		if !stable {
+			t.Errorf("%s: no target plays the stable part", k)
+		}
+		for _, a := range rule.Apart {
+			if !roles[a.A] || !roles[a.B] {
+				t.Errorf("%s: Apart names a role the kind does not take: %v", k, a)
+			}
+		}
+		for _, r := range rule.Routes {
+			if !roles[r] {
+				t.Errorf("%s: Routes names %s, which the kind does not take", k, r)
+			}
+		}
+		if rule.Canary == "" && rule.Switch == "" {
+			t.Errorf("%s: neither a canary nor a switch separation", k)
+		}
+	}
+	if len(Rules) != len(Kinds()) {
+		t.Errorf("Rules has %d kinds, Kinds() %d", len(Rules), len(Kinds()))
 	}
 }

@@ -40,19 +40,27 @@ type Service struct {
 // TopologyKind is one of the supported ways of placing stable and canary.
 type TopologyKind string
 
-// The topology kinds.
+// The topology kinds. What each needs and where it puts things is the rule
+// table of topology.go.
 const (
 	// SingleCluster runs stable and canary as version subsets in one namespace.
 	SingleCluster TopologyKind = "single-cluster"
-	// CanaryNamespace runs the canary in a namespace of its own beside stable.
+	// CanaryNamespace runs the full release in one namespace and the canaries
+	// of the changed services in a second namespace of the same cluster.
 	CanaryNamespace TopologyKind = "canary-namespace"
+	// BlueGreenNamespaces switches traffic between two namespaces of one
+	// cluster, each rebuilt whole from a plan in turn.
+	BlueGreenNamespaces TopologyKind = "blue-green-namespaces"
 	// BlueGreenClusters switches traffic between two whole clusters.
 	BlueGreenClusters TopologyKind = "blue-green-clusters"
 	// DeltaCanaryCluster runs only the changed services in a canary cluster.
 	DeltaCanaryCluster TopologyKind = "delta-canary-cluster"
 	// RebuiltCanaryCluster rebuilds a canary cluster from scratch per release.
 	RebuiltCanaryCluster TopologyKind = "rebuilt-canary-cluster"
-	// ActivePassiveCanaryNamespace keeps the previous version passive in a namespace.
+	// ActivePassiveCanaryNamespace is two clusters: the active one runs the
+	// release and, while a release is open, its canaries in a canary
+	// namespace; the passive one is rebuilt from the plan when the release
+	// closes and takes over.
 	ActivePassiveCanaryNamespace TopologyKind = "active-passive-canary-namespace"
 	// GatewayRoutedClusters routes between clusters from a gateway cluster.
 	GatewayRoutedClusters TopologyKind = "gateway-routed-clusters"
@@ -73,18 +81,32 @@ const (
 
 // Topology says where versions run.
 type Topology struct {
-	Kind    TopologyKind `json:"kind" jsonschema:"enum=single-cluster,enum=canary-namespace,enum=blue-green-clusters,enum=delta-canary-cluster,enum=rebuilt-canary-cluster,enum=active-passive-canary-namespace,enum=gateway-routed-clusters"`
+	Kind    TopologyKind `json:"kind" jsonschema:"enum=single-cluster,enum=canary-namespace,enum=blue-green-namespaces,enum=blue-green-clusters,enum=delta-canary-cluster,enum=rebuilt-canary-cluster,enum=active-passive-canary-namespace,enum=gateway-routed-clusters"`
 	Targets []Target     `json:"targets,omitempty"`
 }
 
 // Target is one place a topology uses.
 type Target struct {
 	Role Role `json:"role" jsonschema:"enum=stable,enum=canary,enum=active,enum=passive,enum=gateway,enum=release"`
-	// Cluster is a kubeconfig context name or a logical cluster name; empty
-	// is the step's own kubeconfig context.
+	// Cluster is the kubeconfig context of the cluster; empty is the step's
+	// own kubeconfig context.
 	Cluster string `json:"cluster,omitempty"`
+	// ClusterID is the cluster's Istio cluster ID: what istiod was started
+	// with (--clusterID, or the key of the cluster's remote secret) and what
+	// it puts in the topology.istio.io/cluster label of the cluster's
+	// endpoints. Empty is the kubeconfig context's name (cluster).
+	ClusterID string `json:"clusterID,omitempty" jsonschema:"maxLength=253"`
 	// Namespace is a DNS-1123 label.
 	Namespace string `json:"namespace" jsonschema:"pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+}
+
+// IstioClusterID is the target's Istio cluster ID: ClusterID, else the
+// kubeconfig context's name.
+func (t Target) IstioClusterID() string {
+	if t.ClusterID != "" {
+		return t.ClusterID
+	}
+	return t.Cluster
 }
 
 // Canary is the default rollout policy.

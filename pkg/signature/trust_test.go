@@ -1,13 +1,10 @@
 package signature
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
-	"github.com/aviary-cd/aviary/pkg/signature/trustinput"
 )
 
 func TestNewTrust(t *testing.T) {
@@ -66,61 +63,5 @@ func TestReasonText(t *testing.T) {
 	err := refuse(WrongDigestClaim, "r@sha256:x", "claims %s", "y")
 	if ReasonOf(err) != WrongDigestClaim || outcome.KindOf(err) != outcome.KindNegative || err.Error() != "r@sha256:x: claims y" {
 		t.Errorf("refuse(...) = %v (reason %v, kind %v), want a negative wrong-digest-claim", err, ReasonOf(err), outcome.KindOf(err))
-	}
-}
-
-// fakeInputs answers like a step session.
-type fakeInputs map[string]string
-
-func (f fakeInputs) String(name string) string { return f[name] }
-func (f fakeInputs) Bool(name string) bool     { return f[name] == "true" }
-
-func TestFromInputs(t *testing.T) {
-	_, pub := keyPair(t, pw)
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "release.pub")
-	if err := os.WriteFile(keyFile, pub, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	policyFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyFile, []byte("apiVersion: aviary.dev/v1\nkind: VerificationPolicy\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, pol, err := FromInputs(fakeInputs{
-		trustinput.Key: keyFile, trustinput.Identity: "ci@example.com", trustinput.IssuerRegexp: "^https://",
-		trustinput.RequireTlog: "true", trustinput.Policy: policyFile,
-	})
-	if err != nil {
-		t.Fatalf("FromInputs: %v", err)
-	}
-	if len(m.Keys) != 1 || m.Keys[0].Name != "release.pub" || !m.RequireTlog || pol == nil ||
-		len(m.Identities) != 1 || m.Identities[0] != (Identity{Subject: "ci@example.com", IssuerRegexp: "^https://"}) {
-		t.Errorf("FromInputs = %+v, %v; want the key file, the identity, require-tlog and the policy", m, pol)
-	}
-	if !Enabled(fakeInputs{trustinput.Key: keyFile}) || Enabled(fakeInputs{}) {
-		t.Error("Enabled: want true with a key and false with nothing")
-	}
-	for _, in := range []fakeInputs{
-		{trustinput.Key: filepath.Join(dir, "missing.pub")},
-		{trustinput.Issuer: "https://x"},
-		{trustinput.TrustedRoot: filepath.Join(dir, "missing.json")},
-	} {
-		if _, _, err := FromInputs(in); outcome.KindOf(err) != outcome.KindInvalid {
-			t.Errorf("FromInputs(%v) = %v, want invalid", in, err)
-		}
-	}
-	// PEM text is taken as is, several blocks included; paths may be
-	// listed.
-	_, pub2 := keyPair(t, pw)
-	m, _, err = FromInputs(fakeInputs{trustinput.Key: string(pub) + string(pub2)})
-	if err != nil || len(m.Keys) != 1 || m.Keys[0].Name != "" {
-		t.Errorf("FromInputs(PEM value) = %+v, %v; want one unnamed key value", m, err)
-	}
-	if tr, err := NewTrust(m); err != nil || len(tr.Summary().Keys) != 2 {
-		t.Errorf("NewTrust(two PEM blocks) = %v, want two keys", err)
-	}
-	m, _, err = FromInputs(fakeInputs{trustinput.Key: keyFile + ",\n " + keyFile + "\n"})
-	if err != nil || len(m.Keys) != 2 {
-		t.Errorf("FromInputs(two paths) = %+v, %v; want two keys", m, err)
 	}
 }

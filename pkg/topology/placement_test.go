@@ -1,98 +1,120 @@
 package topology
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/outcome"
-	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
 func target(role config.Role, cluster, ns string) config.Target {
 	return config.Target{Role: role, Cluster: cluster, Namespace: ns}
 }
 
+var (
+	stablePart  = []config.Part{config.PartStable}
+	canaryPart  = []config.Part{config.PartCanary}
+	passivePart = []config.Part{config.PartPassive}
+)
+
 func TestPlace(t *testing.T) {
 	tests := []struct {
-		name      string
-		topo      config.Topology
-		namespace string
-		want      Placement
-		stable    traffic.Destination
-		canary    traffic.Destination
+		name string
+		topo config.Topology
+		opts Options
+		want Placement
 	}{
 		{
-			name:   "single-cluster from its target",
-			topo:   config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleStable, "", "shop")}},
-			want:   Placement{Kind: config.SingleCluster, Route: Location{Namespace: "shop"}, Stable: Location{Namespace: "shop"}, Canary: Location{Namespace: "shop"}, Scope: Changed, Separation: ByVersion},
-			stable: traffic.Destination{Namespace: "shop", Host: "cart", Subset: "stable"},
-			canary: traffic.Destination{Namespace: "shop", Host: "cart", Subset: "canary"},
+			name: "single-cluster",
+			topo: config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}},
+			want: Placement{Kind: config.SingleCluster, Canary: config.VersionSubsets,
+				Sides:  []Side{{Role: config.RoleRelease, Parts: []config.Part{config.PartStable, config.PartCanary}, Scope: config.ScopeChanged, Location: Location{Namespace: "shop"}}},
+				Routes: []Location{{Namespace: "shop"}}},
 		},
 		{
-			name:      "single-cluster namespace input wins",
-			topo:      config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}},
-			namespace: "shop-test",
-			want:      Placement{Kind: config.SingleCluster, Route: Location{Namespace: "shop-test"}, Stable: Location{Namespace: "shop-test"}, Canary: Location{Namespace: "shop-test"}, Scope: Changed, Separation: ByVersion},
-			stable:    traffic.Destination{Namespace: "shop-test", Host: "cart", Subset: "stable"},
-			canary:    traffic.Destination{Namespace: "shop-test", Host: "cart", Subset: "canary"},
+			name: "single-cluster namespace input wins",
+			topo: config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "prod", "shop")}},
+			opts: Options{Namespace: "shop-test"},
+			want: Placement{Kind: config.SingleCluster, Canary: config.VersionSubsets,
+				Sides:  []Side{{Role: config.RoleRelease, Parts: []config.Part{config.PartStable, config.PartCanary}, Scope: config.ScopeChanged, Location: Location{"prod", "prod", "shop-test"}}},
+				Routes: []Location{{"prod", "prod", "shop-test"}}},
 		},
 		{
-			name:   "canary-namespace",
-			topo:   config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "shop"), target(config.RoleCanary, "", "shop-canary")}},
-			want:   Placement{Kind: config.CanaryNamespace, Route: Location{Namespace: "shop"}, Stable: Location{Namespace: "shop"}, Canary: Location{Namespace: "shop-canary"}, Scope: Changed, Separation: ByHost},
-			stable: traffic.Destination{Namespace: "shop", Host: "cart.shop.svc.cluster.local"},
-			canary: traffic.Destination{Namespace: "shop-canary", Host: "cart.shop-canary.svc.cluster.local"},
+			name: "single-cluster from the namespace input alone",
+			topo: config.Topology{},
+			opts: Options{Namespace: "shop"},
+			want: Placement{Kind: config.SingleCluster, Canary: config.VersionSubsets,
+				Sides:  []Side{{Role: config.RoleRelease, Parts: []config.Part{config.PartStable, config.PartCanary}, Scope: config.ScopeChanged, Location: Location{Namespace: "shop"}}},
+				Routes: []Location{{Namespace: "shop"}}},
 		},
 		{
-			name:   "active-passive-canary-namespace routes from the gateway",
-			topo:   config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{target(config.RoleActive, "", "shop-blue"), target(config.RolePassive, "", "shop-green"), target(config.RoleGateway, "", "shop")}},
-			want:   Placement{Kind: config.ActivePassiveCanaryNamespace, Route: Location{Namespace: "shop"}, Stable: Location{Namespace: "shop-blue"}, Canary: Location{Namespace: "shop-green"}, Scope: All, Separation: ByHost},
-			stable: traffic.Destination{Namespace: "shop-blue", Host: "cart.shop-blue.svc.cluster.local"},
-			canary: traffic.Destination{Namespace: "shop-green", Host: "cart.shop-green.svc.cluster.local"},
+			name: "canary-namespace",
+			topo: config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "shop"), target(config.RoleCanary, "", "shop-canary")}},
+			want: Placement{Kind: config.CanaryNamespace, Canary: config.HostPerNamespace,
+				Sides: []Side{
+					{Role: config.RoleStable, Parts: stablePart, Scope: config.ScopeAll, Location: Location{Namespace: "shop"}},
+					{Role: config.RoleCanary, Parts: canaryPart, Scope: config.ScopeChanged, Location: Location{Namespace: "shop-canary"}},
+				},
+				Routes: []Location{{Namespace: "shop"}}},
 		},
 		{
-			name:   "blue-green-clusters",
-			topo:   config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "blue", "shop"), target(config.RolePassive, "green", "shop")}},
-			want:   Placement{Kind: config.BlueGreenClusters, Route: Location{"blue", "shop"}, Stable: Location{"blue", "shop"}, Canary: Location{"green", "shop"}, Scope: All, Separation: ByCluster},
-			stable: traffic.Destination{Cluster: "blue", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "stable"},
-			canary: traffic.Destination{Cluster: "green", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "canary"},
+			name: "blue-green-namespaces",
+			topo: config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RolePassive, "", "shop-green"), target(config.RoleActive, "", "shop-blue")}},
+			want: Placement{Kind: config.BlueGreenNamespaces, Switch: config.HostPerNamespace,
+				Sides: []Side{
+					{Role: config.RoleActive, Parts: stablePart, Scope: config.ScopeAll, Location: Location{Namespace: "shop-blue"}},
+					{Role: config.RolePassive, Parts: passivePart, Scope: config.ScopeAll, Location: Location{Namespace: "shop-green"}},
+				},
+				Routes: []Location{{Namespace: "shop-blue"}}},
 		},
 		{
-			name:   "delta-canary-cluster",
-			topo:   config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "main", "shop"), target(config.RoleCanary, "canary", "shop")}},
-			want:   Placement{Kind: config.DeltaCanaryCluster, Route: Location{"main", "shop"}, Stable: Location{"main", "shop"}, Canary: Location{"canary", "shop"}, Scope: Changed, Separation: ByCluster},
-			stable: traffic.Destination{Cluster: "main", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "stable"},
-			canary: traffic.Destination{Cluster: "canary", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "canary"},
+			name: "active-passive-canary-namespace: three places in two clusters",
+			topo: config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{
+				{Role: config.RoleActive, Cluster: "east", ClusterID: "cluster-east", Namespace: "shop"},
+				{Role: config.RoleCanary, Cluster: "east", ClusterID: "cluster-east", Namespace: "shop-canary"},
+				target(config.RolePassive, "west", "shop"),
+			}},
+			want: Placement{Kind: config.ActivePassiveCanaryNamespace, Canary: config.HostPerNamespace, Switch: config.ClusterSubsets,
+				Sides: []Side{
+					{Role: config.RoleActive, Parts: stablePart, Scope: config.ScopeAll, Location: Location{"east", "cluster-east", "shop"}},
+					{Role: config.RoleCanary, Parts: canaryPart, Scope: config.ScopeChanged, Location: Location{"east", "cluster-east", "shop-canary"}},
+					{Role: config.RolePassive, Parts: passivePart, Scope: config.ScopeAll, Location: Location{"west", "west", "shop"}},
+				},
+				Routes: []Location{{"east", "cluster-east", "shop"}}},
 		},
 		{
-			name:   "rebuilt-canary-cluster",
-			topo:   config.Topology{Kind: config.RebuiltCanaryCluster, Targets: []config.Target{target(config.RoleStable, "main", "shop"), target(config.RoleCanary, "canary", "shop")}},
-			want:   Placement{Kind: config.RebuiltCanaryCluster, Route: Location{"main", "shop"}, Stable: Location{"main", "shop"}, Canary: Location{"canary", "shop"}, Scope: All, Separation: ByCluster},
-			stable: traffic.Destination{Cluster: "main", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "stable"},
-			canary: traffic.Destination{Cluster: "canary", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "canary"},
+			name: "blue-green-clusters without a gateway routes in both primaries",
+			topo: config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "blue", "shop"), target(config.RolePassive, "green", "shop")}},
+			want: Placement{Kind: config.BlueGreenClusters, Switch: config.ClusterSubsets,
+				Sides: []Side{
+					{Role: config.RoleActive, Parts: stablePart, Scope: config.ScopeAll, Location: Location{"blue", "blue", "shop"}},
+					{Role: config.RolePassive, Parts: passivePart, Scope: config.ScopeAll, Location: Location{"green", "green", "shop"}},
+				},
+				Routes: []Location{{"blue", "blue", "shop"}, {"green", "green", "shop"}}},
 		},
 		{
-			name:   "gateway-routed-clusters",
-			topo:   config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{target(config.RoleGateway, "edge", "ingress"), target(config.RoleStable, "main", "shop"), target(config.RoleCanary, "canary", "shop")}},
-			want:   Placement{Kind: config.GatewayRoutedClusters, Route: Location{"edge", "ingress"}, Stable: Location{"main", "shop"}, Canary: Location{"canary", "shop"}, Scope: Changed, Separation: ByCluster},
-			stable: traffic.Destination{Cluster: "main", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "stable"},
-			canary: traffic.Destination{Cluster: "canary", Namespace: "shop", Host: "cart.shop.svc.cluster.local", Subset: "canary"},
+			name: "gateway-routed-clusters routes from the gateway",
+			topo: config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{target(config.RoleGateway, "edge", "ingress"), target(config.RoleStable, "main", "shop"), target(config.RoleCanary, "canary", "shop")}},
+			want: Placement{Kind: config.GatewayRoutedClusters, Canary: config.ClusterSubsets,
+				Sides: []Side{
+					{Role: config.RoleGateway, Parts: []config.Part{config.PartGateway}, Location: Location{"edge", "edge", "ingress"}},
+					{Role: config.RoleStable, Parts: stablePart, Scope: config.ScopeAll, Location: Location{"main", "main", "shop"}},
+					{Role: config.RoleCanary, Parts: canaryPart, Scope: config.ScopeChanged, Location: Location{"canary", "canary", "shop"}},
+				},
+				Routes: []Location{{"edge", "edge", "ingress"}}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Place(tt.topo, tt.namespace)
+			got, err := Place(tt.topo, tt.opts)
 			if err != nil {
-				t.Fatalf("Place(%v, %q) error = %v", tt.topo, tt.namespace, err)
+				t.Fatalf("Place(%v, %+v) error = %v", tt.topo, tt.opts, err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Place mismatch (-want +got):\n%s", diff)
-			}
-			s, c := got.Destinations("cart")
-			if diff := cmp.Diff([]traffic.Destination{tt.stable, tt.canary}, []traffic.Destination{s, c}); diff != "" {
-				t.Errorf("Destinations(cart) mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -100,58 +122,69 @@ func TestPlace(t *testing.T) {
 
 func TestPlaceRejects(t *testing.T) {
 	tests := []struct {
-		name      string
-		topo      config.Topology
-		namespace string
+		name string
+		topo config.Topology
+		opts Options
+		want string
 	}{
-		{"single-cluster without namespace", config.Topology{Kind: config.SingleCluster}, ""},
-		{"unknown kind", config.Topology{Kind: "moon-base"}, ""},
-		{"namespace input on a two-sided topology", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a"), target(config.RoleCanary, "", "b")}}, "c"},
-		{"canary-namespace missing its canary", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a")}}, ""},
-		{"canary-namespace with one namespace twice", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a"), target(config.RoleCanary, "", "a")}}, ""},
-		{"namespace kinds stay in one cluster", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "y", "b")}}, ""},
-		{"cluster kinds need two clusters", config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "x", "a")}}, ""},
-		{"gateway-routed without a gateway", config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "y", "a")}}, ""},
+		{"single-cluster without namespace", config.Topology{Kind: config.SingleCluster}, Options{}, "missing release"},
+		{"unknown kind", config.Topology{Kind: "moon-base"}, Options{}, "unknown topology kind"},
+		{"namespace input on a two-sided topology", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a"), target(config.RoleCanary, "", "b")}}, Options{Namespace: "c"}, "only applies to a single-cluster"},
+		{"canary-namespace missing its canary", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a")}}, Options{}, "missing canary"},
+		{"canary-namespace with one namespace twice", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "a"), target(config.RoleCanary, "", "a")}}, Options{}, "different namespaces"},
+		{"namespace kinds stay in one cluster", config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "y", "b")}}, Options{}, "in one cluster"},
+		{"cluster kinds need two clusters", config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "x", "a")}}, Options{}, "different clusters"},
+		{"gateway-routed without a gateway", config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{target(config.RoleStable, "x", "a"), target(config.RoleCanary, "y", "a")}}, Options{}, "missing gateway"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Place(tt.topo, tt.namespace)
-			if outcome.KindOf(err) != outcome.KindInvalid {
-				t.Errorf("Place(%v, %q) error = %v, want an Invalid error", tt.topo, tt.namespace, err)
+			_, err := Place(tt.topo, tt.opts)
+			if outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Place(%v, %+v) error = %v, want an Invalid error saying %q", tt.topo, tt.opts, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestSubsets(t *testing.T) {
-	single := Placement{Separation: ByVersion}
-	if diff := cmp.Diff([]traffic.Subset{
-		{Name: "stable", Labels: map[string]string{VersionLabel: "1.0.0"}},
-		{Name: "canary", Labels: map[string]string{VersionLabel: "1.1.0"}},
-	}, single.Subsets("1.0.0", "1.1.0")); diff != "" {
-		t.Errorf("Subsets(1.0.0, 1.1.0) mismatch (-want +got):\n%s", diff)
-	}
-	if got := single.Subsets("1.0.0", ""); len(got) != 1 {
-		t.Errorf("Subsets without a canary = %v, want only stable", got)
-	}
-	clusters := Placement{Separation: ByCluster, Stable: Location{Cluster: "main"}, Canary: Location{Cluster: "canary"}}
-	if got, want := clusters.Subsets("1", "2")[1].Labels[ClusterLabel], "canary"; got != want {
-		t.Errorf("cluster subset selects %q, want %q", got, want)
-	}
-	if got := (Placement{Separation: ByHost}).Subsets("1", "2"); got != nil {
-		t.Errorf("host separation subsets = %v, want none", got)
-	}
-}
-
 func TestSupported(t *testing.T) {
-	if err := Supported(config.SingleCluster, "deploy-canary"); err != nil {
-		t.Errorf("Supported(single-cluster, deploy-canary) = %v, want nil", err)
+	place := func(topo config.Topology) Placement {
+		t.Helper()
+		p, err := Place(topo, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	if err := Supported("", "promote"); err != nil {
-		t.Errorf("Supported(unset kind, promote) = %v, want nil (single-cluster is the default)", err)
+	single := place(config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}})
+	canaryNS := place(config.Topology{Kind: config.CanaryNamespace, Targets: []config.Target{target(config.RoleStable, "", "shop"), target(config.RoleCanary, "", "shop-canary")}})
+	apcn := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RoleCanary, "east", "shop-canary"), target(config.RolePassive, "west", "shop")}})
+	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "a"), target(config.RolePassive, "", "b")}})
+	delta := place(config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
+	tests := []struct {
+		p    Placement
+		step string
+		want string // empty: supported
+	}{
+		{single, "deploy-canary", ""},
+		{single, "rollback", ""},
+		{canaryNS, "deploy-canary", ""},
+		{canaryNS, "shift-weight", ""},
+		{canaryNS, "promote", ""},
+		{canaryNS, "rollback", ""},
+		{apcn, "deploy-canary", ""},
+		{apcn, "rebuild-cluster", "moves traffic between clusters, which needs a mesh across them"},
+		{bgns, "rebuild-cluster", ""},
+		{bgns, "shift-weight", "has no canary side; it releases with rebuild-cluster"},
+		{single, "rebuild-cluster", "has no passive side to rebuild"},
+		{delta, "deploy-canary", "does not drive topology delta-canary-cluster yet"},
 	}
-	err := Supported(config.DeltaCanaryCluster, "shift-weight")
-	if outcome.KindOf(err) != outcome.KindInvalid || err.Error() != `topology "delta-canary-cluster" is not supported by shift-weight yet` {
-		t.Errorf("Supported(delta-canary-cluster, shift-weight) = %v, want the Invalid not-supported-yet error", err)
+	for _, tt := range tests {
+		err := Supported(tt.p, tt.step)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("Supported(%s, %s) = %v, want nil", tt.p.Kind, tt.step, err)
+		case tt.want != "" && (outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("Supported(%s, %s) = %v, want an Invalid error saying %q", tt.p.Kind, tt.step, err, tt.want)
+		}
 	}
 }

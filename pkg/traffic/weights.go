@@ -2,40 +2,26 @@ package traffic
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
-// Destination is one place a service's requests can go. In one cluster and
-// namespace two versions differ only by Subset; across namespaces or
-// clusters they differ by Namespace, Host or Cluster.
+// Destination is one place a service's requests can go: a mesh host and,
+// optionally, a subset of it. Where the workloads behind it run is the
+// topology's business, not the route's.
 type Destination struct {
-	// Cluster is the kubeconfig context or logical cluster name; empty is
-	// the cluster the route lives in.
-	Cluster string `json:"cluster,omitempty"`
-	// Namespace the workload runs in.
-	Namespace string `json:"namespace,omitempty"`
-	// Host is the mesh host name: a Service name, or its fully qualified
-	// name when it lives in another namespace or cluster.
+	// Host is the mesh host name, fully qualified
+	// (<service>.<namespace>.svc.cluster.local) or a ServiceEntry's host.
 	Host string `json:"host"`
 	// Subset is a DestinationRule subset of Host; empty for none.
 	Subset string `json:"subset,omitempty"`
 }
 
 func (d Destination) String() string {
-	var b strings.Builder
-	if d.Cluster != "" {
-		b.WriteString(d.Cluster + "/")
-	}
-	if d.Namespace != "" {
-		b.WriteString(d.Namespace + "/")
-	}
-	b.WriteString(d.Host)
 	if d.Subset != "" {
-		b.WriteString("#" + d.Subset)
+		return d.Host + "#" + d.Subset
 	}
-	return b.String()
+	return d.Host
 }
 
 // Weighted is a destination and its share of requests in percent.
@@ -52,38 +38,73 @@ func CheckWeight(w int) error {
 	return nil
 }
 
-// Desired returns the weights that send target percent of requests to the
-// canaries and the rest to the stable destination, dests[0]. With several
-// canaries target is split evenly among them, the remainder going to the
-// first. The result always adds up to 100 and a lone destination gets 100,
-// whatever target says. An empty dests or a target outside 0..100 is an
+// Group is destinations that share one weight: the stable side of a
+// service (one destination, or one per cluster it runs in), or its canaries.
+type Group struct {
+	Weight       int
+	Destinations []Destination
+}
+
+// Split returns the two groups of a canary at weight percent: stable gets
+// the rest.
+func Split(weight int, stable, canary []Destination) []Group {
+	return []Group{{Weight: 100 - weight, Destinations: stable}, {Weight: weight, Destinations: canary}}
+}
+
+// Desired returns the weights of a route that gives each group its weight,
+// split evenly among the group's destinations, the remainder going to the
+// first. The weights must add up to 100, except that a route with one
+// destination in all gives it 100 whatever its group says. A group without
+// destinations may only have weight 0 and is left out. A weight outside
+// 0..100, weights not adding up to 100, or no destination at all is an
 // Invalid error.
-func Desired(target int, dests []Destination) ([]Weighted, error) {
-	if len(dests) == 0 {
-		return nil, outcome.Invalidf("no destination to route to")
-	}
-	if err := CheckWeight(target); err != nil {
-		return nil, err
-	}
-	if len(dests) == 1 {
-		return []Weighted{{Destination: dests[0], Weight: 100}}, nil
-	}
-	canaries := len(dests) - 1
-	out := make([]Weighted, len(dests))
-	out[0] = Weighted{Destination: dests[0], Weight: 100 - target}
-	share, rest := target/canaries, target%canaries
-	for i, d := range dests[1:] {
-		w := share
-		if i == 0 {
-			w += rest
+func Desired(groups ...Group) ([]Weighted, error) {
+	total, count := 0, 0
+	for _, g := range groups {
+		if err := CheckWeight(g.Weight); err != nil {
+			return nil, err
 		}
-		out[i+1] = Weighted{Destination: d, Weight: w}
+		total += g.Weight
+		count += len(g.Destinations)
+	}
+	switch count {
+	case 0:
+		return nil, outcome.Invalidf("no destination to route to")
+	case 1:
+		for _, g := range groups {
+			if len(g.Destinations) == 1 {
+				return []Weighted{{Destination: g.Destinations[0], Weight: 100}}, nil
+			}
+		}
+	}
+	for _, g := range groups {
+		if len(g.Destinations) == 0 && g.Weight > 0 {
+			return nil, outcome.Invalidf("%d%% of the traffic has no destination", g.Weight)
+		}
+	}
+	if total != 100 {
+		return nil, outcome.Invalidf("weights add up to %d%%, not 100%%", total)
+	}
+	out := make([]Weighted, 0, count)
+	for _, g := range groups {
+		n := len(g.Destinations)
+		if n == 0 {
+			continue
+		}
+		share, rest := g.Weight/n, g.Weight%n
+		for i, d := range g.Destinations {
+			w := share
+			if i == 0 {
+				w += rest
+			}
+			out = append(out, Weighted{Destination: d, Weight: w})
+		}
 	}
 	return out, nil
 }
 
-// WeightOf returns the weight given to the destination with the given subset
-// or host, or 0 when none matches.
+// WeightOf returns the weight given to the destinations match accepts, 0
+// when none does.
 func WeightOf(ws []Weighted, match func(Destination) bool) int {
 	total := 0
 	for _, w := range ws {

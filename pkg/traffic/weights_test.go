@@ -8,75 +8,74 @@ import (
 )
 
 var (
-	stable = Destination{Host: "cart", Subset: "stable"}
-	canary = Destination{Host: "cart", Subset: "canary"}
-	other  = Destination{Cluster: "east", Namespace: "shop", Host: "cart.shop.svc.cluster.local"}
+	stable = Destination{Host: "cart.shop.svc.cluster.local", Subset: "stable"}
+	canary = Destination{Host: "cart.shop.svc.cluster.local", Subset: "canary"}
+	other  = Destination{Host: "cart.shop-canary.svc.cluster.local"}
+	east   = Destination{Host: "cart.shop.svc.cluster.local", Subset: "east"}
 )
 
 func TestDesired(t *testing.T) {
 	tests := []struct {
 		name    string
-		target  int
-		dests   []Destination
+		groups  []Group
 		want    []Weighted
 		invalid bool
 	}{
-		{"zero", 0, []Destination{stable, canary}, []Weighted{{stable, 100}, {canary, 0}}, false},
-		{"ten", 10, []Destination{stable, canary}, []Weighted{{stable, 90}, {canary, 10}}, false},
-		{"all", 100, []Destination{stable, canary}, []Weighted{{stable, 0}, {canary, 100}}, false},
-		{"lone destination never gets zero", 0, []Destination{stable}, []Weighted{{stable, 100}}, false},
-		{"lone destination ignores target", 35, []Destination{canary}, []Weighted{{canary, 100}}, false},
-		{"two canaries split evenly, remainder to first", 25, []Destination{stable, canary, other}, []Weighted{{stable, 75}, {canary, 13}, {other, 12}}, false},
-		{"150 is invalid", 150, []Destination{stable, canary}, nil, true},
-		{"-1 is invalid", -1, []Destination{stable, canary}, nil, true},
-		{"101 is invalid even alone", 101, []Destination{stable}, nil, true},
-		{"no destination", 10, nil, nil, true},
+		{"zero", Split(0, []Destination{stable}, []Destination{canary}), []Weighted{{stable, 100}, {canary, 0}}, false},
+		{"ten", Split(10, []Destination{stable}, []Destination{canary}), []Weighted{{stable, 90}, {canary, 10}}, false},
+		{"all", Split(100, []Destination{stable}, []Destination{canary}), []Weighted{{stable, 0}, {canary, 100}}, false},
+		{"lone destination never gets zero", []Group{{0, []Destination{stable}}}, []Weighted{{stable, 100}}, false},
+		{"lone destination ignores its weight", Split(35, nil, []Destination{canary}), []Weighted{{canary, 100}}, false},
+		{"empty group at zero is left out", Split(0, []Destination{stable, east}, nil), []Weighted{{stable, 50}, {east, 50}}, false},
+		{"two canaries split evenly, remainder to first", Split(25, []Destination{stable}, []Destination{canary, other}), []Weighted{{stable, 75}, {canary, 13}, {other, 12}}, false},
+		{"stable in two clusters", Split(10, []Destination{stable, east}, []Destination{other}), []Weighted{{stable, 45}, {east, 45}, {other, 10}}, false},
+		{"three groups", []Group{{50, []Destination{stable}}, {30, []Destination{east}}, {20, []Destination{other}}}, []Weighted{{stable, 50}, {east, 30}, {other, 20}}, false},
+		{"150 is invalid", Split(150, []Destination{stable}, []Destination{canary}), nil, true},
+		{"-1 is invalid", Split(-1, []Destination{stable}, []Destination{canary}), nil, true},
+		{"weights not adding up to 100", []Group{{50, []Destination{stable}}, {30, []Destination{canary}}}, nil, true},
+		{"weight without destinations", Split(10, []Destination{stable, east}, nil), nil, true},
+		{"no destination", nil, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Desired(tt.target, tt.dests)
+			got, err := Desired(tt.groups...)
 			if tt.invalid {
 				if outcome.KindOf(err) != outcome.KindInvalid {
-					t.Fatalf("Desired(%d, %v) error = %v, want an Invalid error", tt.target, tt.dests, err)
+					t.Fatalf("Desired(%v) error = %v, want an Invalid error", tt.groups, err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("Desired(%d, %v) error = %v", tt.target, tt.dests, err)
+				t.Fatalf("Desired(%v) error = %v", tt.groups, err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Desired(%d, %v) mismatch (-want +got):\n%s", tt.target, tt.dests, diff)
-			}
-			sum := 0
-			for _, w := range got {
-				sum += w.Weight
-			}
-			if sum != 100 {
-				t.Errorf("Desired(%d, %v) sums to %d, want 100", tt.target, tt.dests, sum)
+				t.Errorf("Desired(%v) mismatch (-want +got):\n%s", tt.groups, diff)
 			}
 		})
 	}
 }
 
-// TestDesiredAlwaysSumsTo100 checks the invariant over every target and
-// destination count.
+// TestDesiredAlwaysSumsTo100 checks the invariant over every weight and
+// number of stable and canary destinations.
 func TestDesiredAlwaysSumsTo100(t *testing.T) {
-	dests := []Destination{stable, canary, other, {Host: "x"}, {Host: "y"}}
-	for n := 1; n <= len(dests); n++ {
-		for target := 0; target <= 100; target++ {
-			got, err := Desired(target, dests[:n])
-			if err != nil {
-				t.Fatalf("Desired(%d, %d dests) error = %v", target, n, err)
-			}
-			sum := 0
-			for _, w := range got {
-				if w.Weight < 0 {
-					t.Errorf("Desired(%d, %d dests) gave %v a negative weight", target, n, w.Destination)
+	dests := []Destination{stable, canary, other, east, {Host: "x"}}
+	for ns := 1; ns <= 2; ns++ {
+		for nc := 1; nc <= 3; nc++ {
+			for w := 0; w <= 100; w++ {
+				got, err := Desired(Split(w, dests[:ns], dests[ns:ns+nc])...)
+				if err != nil {
+					t.Fatalf("Desired(%d, %d+%d dests) error = %v", w, ns, nc, err)
 				}
-				sum += w.Weight
-			}
-			if sum != 100 {
-				t.Errorf("Desired(%d, %d dests) sums to %d, want 100", target, n, sum)
+				sum := 0
+				for _, x := range got {
+					if x.Weight < 0 {
+						t.Errorf("Desired(%d, %d+%d dests) gave %v a negative weight", w, ns, nc, x.Destination)
+					}
+					sum += x.Weight
+				}
+				if sum != 100 {
+					t.Errorf("Desired(%d, %d+%d dests) sums to %d, want 100", w, ns, nc, sum)
+				}
 			}
 		}
 	}
@@ -119,10 +118,10 @@ func TestResume(t *testing.T) {
 }
 
 func TestDestinationString(t *testing.T) {
-	if got, want := other.String(), "east/shop/cart.shop.svc.cluster.local"; got != want {
+	if got, want := other.String(), "cart.shop-canary.svc.cluster.local"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
-	if got, want := canary.String(), "cart#canary"; got != want {
+	if got, want := canary.String(), "cart.shop.svc.cluster.local#canary"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }

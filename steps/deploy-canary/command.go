@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
-	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
 
 func run(ctx context.Context, s *step.Session) error {
@@ -17,9 +17,9 @@ func run(ctx context.Context, s *step.Session) error {
 	if err := traffic.CheckWeight(weight); err != nil {
 		return fmt.Errorf("initial-weight: %w", err)
 	}
-	t := canary.TargetOf(s)
+	t := canarystep.Target(s)
 	t.Timeout = s.Duration("timeout")
-	verify, err := signature.PlanVerifier(s, t.Registry)
+	verify, err := canarystep.PlanVerifier(s, t.Registry)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
@@ -23,9 +28,20 @@ func TestBadInputs(t *testing.T) {
 }
 
 // TestDeployWithItsRole runs a first release and a canary with only the
-// deploy-canary Role, then checks that an unreachable cluster exits 3.
+// deploy-canary Roles, in each namespace topology, then checks that an
+// unreachable cluster exits 3 and an unknown context 2.
 func TestDeployWithItsRole(t *testing.T) {
-	f := canarytest.Start(t, "shop")
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) { deployWithItsRole(t, layout) })
+	}
+}
+
+func deployWithItsRole(t *testing.T, layout canarytest.Layout) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	rel, can := layout.Namespaces[0], layout.Namespaces[len(layout.Namespaces)-1]
 	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}, {Name: "web", Content: "same"}}, nil)
 	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart"}, {Name: "web", Content: "same"}}, nil)
 	kc := f.KubeconfigFor(t, "deploy-canary")
@@ -34,11 +50,13 @@ func TestDeployWithItsRole(t *testing.T) {
 	if r.Code != 0 || r.Outputs["first-release"] != "cart,web" || r.Outputs["changed"] != "" {
 		t.Fatalf("deploy-canary 1.0.0 = exit %d, outputs %v; want 0, first-release cart,web\n%s", r.Code, r.Outputs, r.Stderr)
 	}
+	f.Check(t, "the first release", canarytest.Serves("cart", rel, "1.0.0"), canarytest.Serves("web", rel, "1.0.0"))
 	// The environment's KUBECONFIG is used when the input is empty.
 	r = canarytest.RunStep(t, catalog.DeployCanary, run, []string{"KUBECONFIG=" + kc}, "--plan="+v2.Ref, "--initial-weight=10", "--holder=test", "--summary-file="+summary)
 	if r.Code != 0 || r.Outputs["changed"] != "cart" || r.Outputs["weight"] != "10" {
 		t.Fatalf("deploy-canary 1.1.0 = exit %d, outputs %v; want 0, changed cart at 10\n%s", r.Code, r.Outputs, r.Stderr)
 	}
+	f.Check(t, "deploying 1.1.0 at 10%", canarytest.Splits("cart", 10, rel, "1.0.0", can, "1.1.0"), canarytest.Serves("web", rel, "1.0.0"))
 	if !strings.Contains(r.Stderr, "cart-v1-1-0 2/2 ready") {
 		t.Errorf("no readiness progress in:\n%s", r.Stderr)
 	}
@@ -48,6 +66,9 @@ func TestDeployWithItsRole(t *testing.T) {
 	}
 	if !strings.Contains(string(md), "| cart | changed | 1.0.0 | 1.1.0 | 10% |") || !strings.Contains(string(md), "| web | unchanged | 1.0.0 |") {
 		t.Errorf("summary lacks the rows:\n%s", md)
+	}
+	if _, err := f.Cluster.Client().AppsV1().Deployments(can).Get(context.Background(), "cart-v1-1-0", metav1.GetOptions{}); err != nil {
+		t.Errorf("the canary is not in %s: %v", can, err)
 	}
 
 	gone := filepath.Join(t.TempDir(), "kubeconfig")
@@ -59,5 +80,22 @@ func TestDeployWithItsRole(t *testing.T) {
 	r = canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--context=nope", "--holder=test")
 	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, `context "nope"`) {
 		t.Errorf("deploy-canary with an unknown context = exit %d, want %d naming it", r.Code, step.ExitInvalid)
+	}
+}
+
+// TestRefusedTopology: a topology the step cannot drive yet exits 2 saying
+// what it would need, before any cluster is contacted.
+func TestRefusedTopology(t *testing.T) {
+	f := canarytest.Start(t, "shop")
+	delta := func(c *config.Config) {
+		c.Topology = config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{
+			{Role: config.RoleStable, Cluster: "main", Namespace: "shop"},
+			{Role: config.RoleCanary, Cluster: "canary", Namespace: "shop"},
+		}}
+	}
+	rel := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, delta)
+	r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+rel.Ref, "--kubeconfig="+f.Cluster.Kubeconfig, "--holder=test")
+	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "needs a mesh across them") {
+		t.Errorf("deploy-canary of a delta-canary-cluster plan = exit %d, want %d saying what it needs\n%s", r.Code, step.ExitInvalid, r.Stderr)
 	}
 }

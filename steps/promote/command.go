@@ -6,10 +6,11 @@ import (
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
-	"github.com/aviary-cd/aviary/pkg/analysis/stepgate"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
+	"github.com/aviary-cd/aviary/steps/internal/stepgate"
 )
 
 // newGate builds the gate consulted once before promoting: the metric
@@ -23,7 +24,7 @@ func run(ctx context.Context, s *step.Session) error {
 	if passive < 0 {
 		return outcome.Invalidf("passive-replicas %d: give 0 or more", passive)
 	}
-	t := canary.TargetOf(s)
+	t := canarystep.Target(s)
 	t.Timeout = s.Duration("timeout")
 	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {

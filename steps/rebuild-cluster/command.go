@@ -5,17 +5,17 @@ import (
 	"fmt"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
-	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
 
 func run(ctx context.Context, s *step.Session) error {
-	t := canary.TargetOf(s)
+	t := canarystep.Target(s)
 	// The namespace input names the side to rebuild, not an override of the
 	// topology's namespaces.
 	t.Namespace = ""
 	t.Timeout = s.Duration("timeout")
-	verify, err := signature.PlanVerifier(s, t.Registry)
+	verify, err := canarystep.PlanVerifier(s, t.Registry)
 	if err != nil {
 		return err
 	}

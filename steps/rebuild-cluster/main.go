@@ -1,7 +1,7 @@
 // Command rebuild-cluster rebuilds the passive side of a blue/green from a
 // release plan and, once it is ready, switches traffic to it. Today it
-// drives the namespace blue/green (topology active-passive-canary-namespace).
-// See canary.Rebuild.
+// drives the namespace blue/green (topology blue-green-namespaces); the
+// cluster topologies wait for routing across clusters. See canary.Rebuild.
 package main
 
 import (

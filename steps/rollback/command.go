@@ -7,10 +7,11 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
 
 func run(ctx context.Context, s *step.Session) error {
-	t := canary.TargetOf(s)
+	t := canarystep.Target(s)
 	t.Timeout = s.Duration("timeout")
 	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {

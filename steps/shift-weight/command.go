@@ -6,11 +6,12 @@ import (
 	"strconv"
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
-	"github.com/aviary-cd/aviary/pkg/analysis/stepgate"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
+	"github.com/aviary-cd/aviary/steps/internal/stepgate"
 )
 
 // newGate builds the gate that judges every weight before the next one: the
@@ -24,7 +25,7 @@ func run(ctx context.Context, s *step.Session) error {
 	if err != nil {
 		return err
 	}
-	ctx, o, done, err := canary.OpenFor(ctx, s, canary.TargetOf(s), nil)
+	ctx, o, done, err := canary.OpenFor(ctx, s, canarystep.Target(s), nil)
 	if err != nil {
 		return err
 	}

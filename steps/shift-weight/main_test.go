@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
@@ -40,36 +38,35 @@ func TestBadInputs(t *testing.T) {
 }
 
 // TestShiftWithItsRole shifts a deployed canary along a schedule with only
-// the shift-weight Role, and checks the output and the route.
+// the shift-weight Roles, in each namespace topology, and checks the output
+// and the route.
 func TestShiftWithItsRole(t *testing.T) {
-	f := canarytest.Start(t, "shop")
-	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}, {Name: "web"}}, nil)
-	v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart"}, {Name: "web"}}, nil)
-	deploy(t, f, v1)
-	deploy(t, f, v2)
-	kc := f.KubeconfigFor(t, "shift-weight")
-	r := canarytest.RunStep(t, catalog.ShiftWeight, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--steps=5,10,25", "--pause=10ms", "--holder=test")
-	if r.Code != 0 || r.Outputs["weight"] != "25" {
-		t.Fatalf("shift-weight = exit %d, weight %q; want 0 and 25\n%s", r.Code, r.Outputs["weight"], r.Stderr)
-	}
-	if !strings.Contains(r.Stderr, "canary weight 25% on 2 services") {
-		t.Errorf("progress lacks the last step:\n%s", r.Stderr)
-	}
-	// Again: the schedule resumes at 25 and stays there.
-	r = canarytest.RunStep(t, catalog.ShiftWeight, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--steps=5,10,25", "--pause=10ms", "--holder=test")
-	if r.Code != 0 || r.Outputs["weight"] != "25" || !strings.Contains(r.Stderr, "resuming the schedule at 25%") {
-		t.Fatalf("shift-weight again = exit %d, weight %q; want 0, 25, resumed\n%s", r.Code, r.Outputs["weight"], r.Stderr)
-	}
-}
-
-func deploy(t *testing.T, f *canarytest.Fixture, rel canarytest.Release) {
-	t.Helper()
-	ctx, o, err := canary.Open(context.Background(), canary.Target{Step: "deploy-canary", Plan: rel.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close(ctx)
-	if _, err := canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{}); err != nil {
-		t.Fatal(err)
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) {
+			f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+			rel, can := layout.Namespaces[0], layout.Namespaces[len(layout.Namespaces)-1]
+			v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}, {Name: "web"}}, nil)
+			v2 := f.Plan(t, "1.1.0", []canarytest.Service{{Name: "cart"}, {Name: "web"}}, nil)
+			f.Deploy(t, v1, 0)
+			f.Deploy(t, v2, 0)
+			kc := f.KubeconfigFor(t, "shift-weight")
+			r := canarytest.RunStep(t, catalog.ShiftWeight, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--steps=5,10,25", "--pause=10ms", "--holder=test")
+			if r.Code != 0 || r.Outputs["weight"] != "25" {
+				t.Fatalf("shift-weight = exit %d, weight %q; want 0 and 25\n%s", r.Code, r.Outputs["weight"], r.Stderr)
+			}
+			if !strings.Contains(r.Stderr, "canary weight 25% on 2 services") {
+				t.Errorf("progress lacks the last step:\n%s", r.Stderr)
+			}
+			f.Check(t, "shifting to 25%", canarytest.Splits("cart", 25, rel, "1.0.0", can, "1.1.0"), canarytest.Splits("web", 25, rel, "1.0.0", can, "1.1.0"))
+			// Again: the schedule resumes at 25 and stays there.
+			r = canarytest.RunStep(t, catalog.ShiftWeight, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--steps=5,10,25", "--pause=10ms", "--holder=test")
+			if r.Code != 0 || r.Outputs["weight"] != "25" || !strings.Contains(r.Stderr, "resuming the schedule at 25%") {
+				t.Fatalf("shift-weight again = exit %d, weight %q; want 0, 25, resumed\n%s", r.Code, r.Outputs["weight"], r.Stderr)
+			}
+			f.Check(t, "shifting to 25% again", canarytest.Splits("cart", 25, rel, "1.0.0", can, "1.1.0"), canarytest.Splits("web", 25, rel, "1.0.0", can, "1.1.0"))
+		})
 	}
 }

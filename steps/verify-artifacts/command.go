@@ -12,10 +12,11 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/trust"
 )
 
 func run(ctx context.Context, s *step.Session) error {
-	material, pol, err := signature.FromInputs(s)
+	material, pol, err := trust.Read(s)
 	if err != nil {
 		return err
 	}

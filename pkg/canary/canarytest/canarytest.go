@@ -22,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
@@ -30,23 +32,37 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 )
 
-// Fixture is one cluster and one registry, and a namespace to release into.
+// Fixture is one cluster and one registry, and the topology a test
+// releases into.
 type Fixture struct {
-	Cluster   *devenv.Cluster
-	Registry  *devenv.Registry
+	Cluster  *devenv.Cluster
+	Registry *devenv.Registry
+	// Namespace is the release namespace (the route's, the lock's).
 	Namespace string
+	Layout    Layout
+	// RouteChecks run after every step a test checks (see Check); the
+	// first is always ObjectsCheck.
+	RouteChecks []RouteCheck
 }
 
 // Start starts a cluster and a registry for the test and creates
-// namespace. It skips the test under -short.
+// namespace, for a single-cluster release into it. It skips the test under
+// -short.
 func Start(t testing.TB, namespace string) *Fixture {
 	t.Helper()
-	return StartWith(t, namespace, devenv.ClusterOptions{})
+	return StartLayout(t, SingleCluster(namespace), devenv.ClusterOptions{})
 }
 
 // StartWith is Start with cluster options (more kwok nodes for releases
 // of many services: a node takes 110 pods).
 func StartWith(t testing.TB, namespace string, opts devenv.ClusterOptions) *Fixture {
+	t.Helper()
+	return StartLayout(t, SingleCluster(namespace), opts)
+}
+
+// StartLayout starts a cluster and a registry for a release into layout
+// and creates its namespaces.
+func StartLayout(t testing.TB, layout Layout, opts devenv.ClusterOptions) *Fixture {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a real cluster and registry; skipped with -short")
@@ -54,10 +70,14 @@ func StartWith(t testing.TB, namespace string, opts devenv.ClusterOptions) *Fixt
 	f := &Fixture{
 		Registry:  devenv.StartRegistry(t, devenv.RegistryOptions{}),
 		Cluster:   devenv.StartCluster(t, opts),
-		Namespace: namespace,
+		Namespace: layout.Namespaces[0],
+		Layout:    layout,
 	}
-	if err := f.Cluster.EnsureNamespace(context.Background(), namespace); err != nil {
-		t.Fatal(err)
+	f.RouteChecks = []RouteCheck{f.ObjectsCheck}
+	for _, ns := range layout.Namespaces {
+		if err := f.Cluster.EnsureNamespace(context.Background(), ns); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }
@@ -84,15 +104,15 @@ type Release struct {
 	Loaded  *plan.Loaded
 }
 
-// Plan packs a single-cluster plan of version for services, pushes their
-// images, publishes it, and returns its reference by digest. configure, if
-// set, edits the release config first.
+// Plan packs a plan of version for services in the fixture's layout,
+// pushes their images, publishes it, and returns its reference by digest.
+// configure, if set, edits the release config first.
 func (f *Fixture) Plan(t testing.TB, version string, services []Service, configure func(*config.Config)) Release {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{
 		Product:  "shop",
-		Topology: config.Topology{Kind: config.SingleCluster, Targets: []config.Target{{Role: config.RoleRelease, Namespace: f.Namespace}}},
+		Topology: f.Layout.Topology,
 	}
 	p := &plan.Plan{Version: version, Source: plan.Source{Commit: strings.Repeat("a", 40), Time: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}}
 	files := map[string][]byte{}
@@ -196,15 +216,16 @@ spec:
 `, s.Name, replicas, image, nodeSelector)
 }
 
-// RoleRules reads the rules of the Role for namespace in
-// examples/rbac/<step>.yaml of this repository.
-func RoleRules(t testing.TB, step, namespace string) []rbacv1.PolicyRule {
+// Roles reads the Roles of examples/rbac/<layout>/<step>.yaml of this
+// repository, one per namespace the step acts in.
+func Roles(t testing.TB, layout, step string) []rbacv1.Role {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "rbac", step+".yaml"))
+	file := filepath.Join("examples", "rbac", layout, step+".yaml")
+	data, err := os.ReadFile(filepath.Join(root, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,24 +233,52 @@ func RoleRules(t testing.TB, step, namespace string) []rbacv1.PolicyRule {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var roles []rbacv1.Role
 	for _, doc := range docs {
 		var role rbacv1.Role
 		if err := yaml.UnmarshalStrict(doc, &role); err != nil {
-			t.Fatalf("examples/rbac/%s.yaml: %v", step, err)
+			t.Fatalf("%s: %v", file, err)
 		}
-		if role.Namespace == namespace || len(docs) == 1 {
-			return role.Rules
-		}
+		roles = append(roles, role)
 	}
-	t.Fatalf("examples/rbac/%s.yaml has no Role for namespace %q", step, namespace)
-	return nil
+	if len(roles) == 0 {
+		t.Fatalf("%s holds no Role", file)
+	}
+	return roles
 }
 
-// KubeconfigFor returns a kubeconfig holding only the Role of step (from
-// examples/rbac) in the fixture's namespace.
+// KubeconfigFor returns a kubeconfig of an identity holding only the Roles
+// of step for the fixture's layout (examples/rbac/<layout>/<step>.yaml),
+// each in its namespace.
 func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
 	t.Helper()
-	return f.Cluster.KubeconfigForRole(t, f.Namespace, RoleRules(t, step, "shop"))
+	roles := Roles(t, f.Layout.Name, step)
+	kc := f.Cluster.KubeconfigForRole(t, roles[0].Namespace, roles[0].Rules)
+	if len(roles) == 1 {
+		return kc
+	}
+	cfg, err := clientcmd.LoadFromFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := cfg.Contexts[cfg.CurrentContext].AuthInfo
+	ctx := context.Background()
+	rbac := f.Cluster.Client().RbacV1()
+	for _, r := range roles[1:] {
+		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: r.Namespace}, Rules: r.Rules}
+		if _, err := rbac.Roles(r.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating Role %s/%s: %v", r.Namespace, sa, err)
+		}
+		binding := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: r.Namespace},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa, Namespace: roles[0].Namespace}},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: sa},
+		}
+		if _, err := rbac.RoleBindings(r.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating RoleBinding %s/%s: %v", r.Namespace, sa, err)
+		}
+	}
+	return kc
 }
 
 func repoRoot() (string, error) {

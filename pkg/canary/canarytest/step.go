@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
@@ -31,4 +33,28 @@ func RunStep(t testing.TB, def step.Definition, run step.RunFunc, env []string, 
 	}
 	t.Logf("%s %v → exit %d\n%s", def.Name, args, code, r.Stderr)
 	return r
+}
+
+// Deploy runs deploy-canary's operation for rel at weight with the
+// cluster's admin kubeconfig: a test's setup.
+func (f *Fixture) Deploy(t testing.TB, rel Release, weight int) {
+	t.Helper()
+	f.Setup(t, rel, "deploy-canary", func(ctx context.Context, o *canary.Opened) error {
+		_, err := canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{InitialWeight: weight})
+		return err
+	})
+}
+
+// Setup opens rel for step with the cluster's admin kubeconfig and runs fn:
+// a test's setup.
+func (f *Fixture) Setup(t testing.TB, rel Release, step string, fn func(context.Context, *canary.Opened) error) {
+	t.Helper()
+	ctx, o, err := canary.Open(context.Background(), canary.Target{Step: step, Plan: rel.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close(ctx)
+	if err := fn(ctx, o); err != nil {
+		t.Fatalf("%s %s: %v", step, rel.Version, err)
+	}
 }

@@ -2,7 +2,6 @@ package istio
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"sync"
 
@@ -88,7 +87,7 @@ func (r *Router) Weights(ctx context.Context, svc traffic.Service) (traffic.Rout
 
 // RouteOf reads aviary's route of the named service out of vs.
 func RouteOf(vs *netv1.VirtualService, service string) traffic.Route {
-	out := traffic.Route{Record: recordOf(vs.Annotations)}
+	var out traffic.Route
 	i := routeIndex(&vs.Spec, service)
 	if i < 0 {
 		return out
@@ -104,7 +103,7 @@ func RouteOf(vs *netv1.VirtualService, service string) traffic.Route {
 			w = 100 // Istio's implicit weight of a lone destination
 		}
 		out.Weights = append(out.Weights, traffic.Weighted{
-			Destination: traffic.Destination{Cluster: "", Namespace: vs.Namespace, Host: d.Destination.Host, Subset: d.Destination.Subset},
+			Destination: traffic.Destination{Host: d.Destination.Host, Subset: d.Destination.Subset},
 			Weight:      w,
 		})
 	}
@@ -112,22 +111,22 @@ func RouteOf(vs *netv1.VirtualService, service string) traffic.Route {
 }
 
 // SetWeights writes weights into aviary's route of svc, creating the
-// VirtualService (hosts: svc.Name) or the route (appended last) if missing.
-func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []traffic.Weighted, record map[string]string) error {
+// VirtualService (see NewVirtualService) or the route (appended last) if
+// missing.
+func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []traffic.Weighted) error {
 	vss := r.client.NetworkingV1().VirtualServices(svc.Namespace)
 	err := kube.Retry(ctx, func(ctx context.Context) error {
 		if base := r.takeVS(svc.Namespace, svc.Name); base != nil {
 			next := base.DeepCopy()
-			if SetRoute(next, svc.Name, weights, record) {
+			if SetRoute(next, svc.Name, weights) {
 				_, err := vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
 				return err // a conflict retries with a fresh read
 			}
 		}
 		cur, err := vss.Get(ctx, svc.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			vs := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: managedLabels()}}
-			vs.Spec.Hosts = []string{svc.Name}
-			SetRoute(vs, svc.Name, weights, record)
+			vs := NewVirtualService(svc)
+			SetRoute(vs, svc.Name, weights)
 			_, err = vss.Create(ctx, vs, metav1.CreateOptions{FieldManager: kube.FieldManager})
 			return err
 		}
@@ -135,7 +134,7 @@ func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []
 			return err
 		}
 		next := cur.DeepCopy()
-		if !SetRoute(next, svc.Name, weights, record) {
+		if !SetRoute(next, svc.Name, weights) {
 			return nil
 		}
 		_, err = vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
@@ -144,11 +143,27 @@ func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []
 	return kube.Classify(err, "routing %s", svc)
 }
 
+// NewVirtualService is the VirtualService aviary creates for svc: named
+// after it, routing its hosts (its name when none are given) for its
+// gateways (the mesh's sidecars when none are given), and exported to every
+// namespace: a canary's split must steer every client of the host, whatever
+// the mesh's default visibility (defaultVirtualServiceExportTo).
+func NewVirtualService(svc traffic.Service) *netv1.VirtualService {
+	vs := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: managedLabels()}}
+	vs.Spec.Hosts = slices.Clone(svc.Hosts)
+	if len(vs.Spec.Hosts) == 0 {
+		vs.Spec.Hosts = []string{svc.Name}
+	}
+	vs.Spec.Gateways = slices.Clone(svc.Gateways)
+	vs.Spec.ExportTo = []string{"*"}
+	return vs
+}
+
 // SetRoute changes vs in place so that aviary's route of the named service
-// sends requests by weights and its annotations hold record, and reports
-// whether anything changed. Every other part of vs is left as it was.
-func SetRoute(vs *netv1.VirtualService, service string, weights []traffic.Weighted, record map[string]string) bool {
-	changed := setRecord(&vs.ObjectMeta, record)
+// sends requests by weights, and reports whether anything changed. Every
+// other part of vs is left as it was.
+func SetRoute(vs *netv1.VirtualService, service string, weights []traffic.Weighted) bool {
+	changed := false
 	i := routeIndex(&vs.Spec, service)
 	if i < 0 {
 		vs.Spec.Http = append(vs.Spec.Http, &apiv1.HTTPRoute{Name: RouteName(service)})
@@ -182,36 +197,6 @@ func SetRoute(vs *netv1.VirtualService, service string, weights []traffic.Weight
 func routeIndex(spec *apiv1.VirtualService, service string) int {
 	name := RouteName(service)
 	return slices.IndexFunc(spec.Http, func(h *apiv1.HTTPRoute) bool { return h != nil && h.Name == name })
-}
-
-// Annotation keys aviary records state under start with this prefix.
-const recordPrefix = "aviary.dev/"
-
-func recordOf(ann map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range ann {
-		if len(k) > len(recordPrefix) && k[:len(recordPrefix)] == recordPrefix {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// setRecord merges record into m's annotations (empty values delete) and
-// reports whether they changed.
-func setRecord(m *metav1.ObjectMeta, record map[string]string) bool {
-	before := maps.Clone(m.Annotations)
-	for k, v := range record {
-		if v == "" {
-			delete(m.Annotations, k)
-			continue
-		}
-		if m.Annotations == nil {
-			m.Annotations = map[string]string{}
-		}
-		m.Annotations[k] = v
-	}
-	return !maps.Equal(before, m.Annotations)
 }
 
 func managedLabels() map[string]string {

@@ -52,7 +52,7 @@ func userVirtualService() *netv1.VirtualService {
 
 func TestSetRouteKeepsTheUsersContent(t *testing.T) {
 	vs := userVirtualService()
-	if !SetRoute(vs, "cart", split(90, 10), map[string]string{"aviary.dev/weight": "10"}) {
+	if !SetRoute(vs, "cart", split(90, 10)) {
 		t.Fatal("SetRoute(90/10) = false, want a change")
 	}
 	if got, want := vs.Spec.Http[0].Name, "debug"; got != want {
@@ -68,32 +68,29 @@ func TestSetRouteKeepsTheUsersContent(t *testing.T) {
 	if got := r.Route[0].Destination.Port.GetNumber(); got != 8080 {
 		t.Errorf("stable destination port = %d, want the user's 8080 kept", got)
 	}
-	if got, want := vs.Annotations, map[string]string{"team": "payments", "aviary.dev/weight": "10"}; !cmp.Equal(got, want) {
+	if got, want := vs.Annotations, map[string]string{"team": "payments"}; !cmp.Equal(got, want) {
 		t.Errorf("annotations = %v, want %v", got, want)
 	}
 	got := RouteOf(vs, "cart")
 	want := []traffic.Weighted{
-		{Destination: traffic.Destination{Namespace: "shop", Host: "cart", Subset: "stable"}, Weight: 90},
-		{Destination: traffic.Destination{Namespace: "shop", Host: "cart", Subset: "canary"}, Weight: 10},
+		{Destination: traffic.Destination{Host: "cart", Subset: "stable"}, Weight: 90},
+		{Destination: traffic.Destination{Host: "cart", Subset: "canary"}, Weight: 10},
 	}
 	if diff := cmp.Diff(want, got.Weights); diff != "" {
 		t.Errorf("RouteOf weights mismatch (-want +got):\n%s", diff)
 	}
-	if SetRoute(vs, "cart", split(90, 10), map[string]string{"aviary.dev/weight": "10"}) {
+	if SetRoute(vs, "cart", split(90, 10)) {
 		t.Error("SetRoute with the same weights again = true, want no change")
 	}
-	if !SetRoute(vs, "cart", split(100, 0), map[string]string{"aviary.dev/weight": ""}) {
+	if !SetRoute(vs, "cart", split(100, 0)) {
 		t.Error("SetRoute(100/0) = false, want a change")
-	}
-	if _, ok := vs.Annotations["aviary.dev/weight"]; ok {
-		t.Error("an empty record value left its annotation, want it removed")
 	}
 }
 
 func TestSetRouteAppendsItsRouteLast(t *testing.T) {
 	vs := userVirtualService()
 	vs.Spec.Http = vs.Spec.Http[:1]
-	SetRoute(vs, "cart", []traffic.Weighted{{Destination: stable, Weight: 100}}, nil)
+	SetRoute(vs, "cart", []traffic.Weighted{{Destination: stable, Weight: 100}})
 	if got := len(vs.Spec.Http); got != 2 {
 		t.Fatalf("routes = %d, want 2", got)
 	}
@@ -107,7 +104,7 @@ func TestRouterCountsWrites(t *testing.T) {
 	client := fake.NewSimpleClientset(userVirtualService())
 	r := New(client)
 	for range 3 {
-		if err := r.SetWeights(ctx, svc, split(50, 50), map[string]string{"aviary.dev/weight": "50"}); err != nil {
+		if err := r.SetWeights(ctx, svc, split(50, 50)); err != nil {
 			t.Fatalf("SetWeights: %v", err)
 		}
 	}
@@ -121,24 +118,28 @@ func TestRouterCountsWrites(t *testing.T) {
 	if !route.Found || traffic.WeightOf(route.Weights, func(d traffic.Destination) bool { return d.Subset == "canary" }) != 50 {
 		t.Errorf("Weights = %+v, want canary at 50", route)
 	}
-	if got, want := route.Record["aviary.dev/weight"], "50"; got != want {
-		t.Errorf("Record[aviary.dev/weight] = %q, want %q", got, want)
-	}
 }
 
 func TestRouterCreatesAMissingVirtualService(t *testing.T) {
 	ctx := context.Background()
 	client := fake.NewSimpleClientset()
 	r := New(client)
-	if err := r.SetWeights(ctx, svc, []traffic.Weighted{{Destination: stable, Weight: 100}}, nil); err != nil {
+	full := traffic.Service{Namespace: "shop", Name: "cart", Hosts: []string{"cart.shop.svc.cluster.local"}, Gateways: []string{"mesh", "edge/public"}}
+	if err := r.SetWeights(ctx, full, []traffic.Weighted{{Destination: stable, Weight: 100}}); err != nil {
 		t.Fatalf("SetWeights: %v", err)
 	}
 	vs, err := client.NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("getting the VirtualService: %v", err)
 	}
-	if got, want := vs.Spec.Hosts, []string{"cart"}; !cmp.Equal(got, want) {
+	if got, want := vs.Spec.Hosts, []string{"cart.shop.svc.cluster.local"}; !cmp.Equal(got, want) {
 		t.Errorf("hosts = %v, want %v", got, want)
+	}
+	if got, want := vs.Spec.Gateways, []string{"mesh", "edge/public"}; !cmp.Equal(got, want) {
+		t.Errorf("gateways = %v, want %v", got, want)
+	}
+	if got, want := vs.Spec.ExportTo, []string{"*"}; !cmp.Equal(got, want) {
+		t.Errorf("exportTo = %v, want %v", got, want)
 	}
 	if route, _ := r.Weights(ctx, traffic.Service{Namespace: "shop", Name: "nothing"}); route.Found {
 		t.Error("Weights of a missing VirtualService found a route")
@@ -156,7 +157,7 @@ func TestRouterRetriesConflicts(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	if err := New(client).SetWeights(ctx, svc, split(75, 25), nil); err != nil {
+	if err := New(client).SetWeights(ctx, svc, split(75, 25)); err != nil {
 		t.Fatalf("SetWeights with two conflicts: %v", err)
 	}
 	if got := countVerb(client.Actions(), "update"); got != 3 {
@@ -216,7 +217,7 @@ func TestSnapshotServesAsTheBaseOfTheNextWrite(t *testing.T) {
 		t.Fatalf("Snapshot routes = %v, want cart's", routes)
 	}
 	client.ClearActions()
-	if err := r.SetWeights(ctx, svc, split(80, 20), nil); err != nil {
+	if err := r.SetWeights(ctx, svc, split(80, 20)); err != nil {
 		t.Fatal(err)
 	}
 	if got := countVerb(client.Actions(), "get"); got != 0 {
@@ -228,7 +229,7 @@ func TestSnapshotServesAsTheBaseOfTheNextWrite(t *testing.T) {
 	// The base serves once: the next write reads afresh, and a write the
 	// base would call needless is checked against a fresh read.
 	client.ClearActions()
-	if err := r.SetWeights(ctx, svc, split(80, 20), nil); err != nil {
+	if err := r.SetWeights(ctx, svc, split(80, 20)); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := len(client.Actions()), 1; got != want || client.Actions()[0].GetVerb() != "get" {

@@ -34,6 +34,8 @@ func (r *Router) SetSubsets(ctx context.Context, svc traffic.Service, host strin
 			}
 			dr := &netv1.DestinationRule{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: managedLabels()}}
 			dr.Spec.Host = host
+			// Exported everywhere, like the route naming its subsets.
+			dr.Spec.ExportTo = []string{"*"}
 			SetSubsets(dr, subsets, remove)
 			_, err = drs.Create(ctx, dr, metav1.CreateOptions{FieldManager: kube.FieldManager})
 			return err

@@ -1,9 +1,9 @@
 // Package stepgate builds the metric analysis that gates the shift-weight
 // and promote steps: settings from the plan's release config overridden by
-// the step's inputs, the services in canary read from their routes,
-// progress lines while it measures, and its report in the step summary and,
-// when asked, a JSON file. The steps call New before moving traffic and
-// Report when done.
+// the step's inputs (Spec), the services in canary read from their records
+// with the side each version runs on, progress lines while it measures, and
+// its report in the step summary and, when asked, a JSON file. The steps
+// call New before moving traffic and Report when done.
 package stepgate
 
 import (
@@ -34,7 +34,7 @@ type Gate struct {
 // is in canary. Without a Prometheus URL or a webhook the gate lets every
 // step through and the step is warned.
 func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.Phase) (canary.Gate, error) {
-	spec, err := analysis.FromInputs(s.String, fromConfig(o.Plan.Plan.Config.Canary.Analysis))
+	spec, err := Spec(s.String, fromConfig(o.Plan.Plan.Config.Canary.Analysis))
 	if err != nil {
 		return nil, err
 	}
@@ -70,36 +70,33 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 	return &Gate{a}, nil
 }
 
-// Targets lists the services of o's plan that are in canary, read from the
-// records on their routes, with where each version runs. Versions are told
-// apart by workload: Istio reports a Deployment's name as
-// destination_workload, and aviary names each version's Deployment (see
-// canary.DeploymentName).
+// Targets lists the services of o's plan that are in canary, with where
+// each version runs, as Istio's telemetry tells them apart: by namespace
+// (destination_workload_namespace) when the canary runs in a namespace of
+// its own, else by version (destination_version, the pods' version label).
 func Targets(ctx context.Context, o *canary.Opened) ([]analysis.Target, error) {
-	place := o.Env.Place
-	routes, _, err := o.Env.Mesh.Snapshot(ctx, place.Route.Namespace)
+	tested, err := canary.Testing(ctx, o.Env, o.Plan)
 	if err != nil {
-		return nil, fmt.Errorf("reading routes for the analysis: %w", err)
+		return nil, fmt.Errorf("reading the canaries for the analysis: %w", err)
 	}
-	version := o.Plan.Plan.Version
 	var targets []analysis.Target
-	for _, svc := range o.Plan.Plan.Services {
-		rec := routes[svc.Name].Record
-		stable := rec[canary.RecordStable]
-		if rec[canary.RecordCanary] != version || stable == version {
-			continue
-		}
-		t := analysis.Target{
-			Service: svc.Name,
-			Canary:  analysis.Side{Namespace: place.Canary.Namespace, Workload: canary.DeploymentName(svc.Name, version)},
-			Stable:  analysis.Side{Namespace: place.Stable.Namespace},
-		}
-		if stable != "" {
-			t.Stable.Workload = canary.DeploymentName(svc.Name, stable)
-		}
-		targets = append(targets, t)
+	for _, t := range tested {
+		targets = append(targets, TargetOf(t))
 	}
 	return targets, nil
+}
+
+// TargetOf is the analysis target of a service in canary.
+func TargetOf(t canary.Tested) analysis.Target {
+	stable := analysis.Side{Namespace: t.Stable.Side.Namespace}
+	canarySide := analysis.Side{Namespace: t.Canary.Side.Namespace}
+	if stable.Namespace == canarySide.Namespace {
+		canarySide.Version = canary.VersionLabel(t.Canary.Version)
+		if t.Stable.Version != "" {
+			stable.Version = canary.VersionLabel(t.Stable.Version)
+		}
+	}
+	return analysis.Target{Service: t.Service, Canary: canarySide, Stable: stable}
 }
 
 // Report writes the gate's report, if gate is one of this package's: its

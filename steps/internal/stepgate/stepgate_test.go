@@ -12,17 +12,19 @@ import (
 
 	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/analysis"
-	"github.com/aviary-cd/aviary/pkg/analysis/stepgate"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/pkg/topology"
+	"github.com/aviary-cd/aviary/steps/internal/canarystep"
+	"github.com/aviary-cd/aviary/steps/internal/stepgate"
 )
 
 // shiftWeight is the shift-weight step's run, reduced to what the gate
 // touches: open the plan, build the gate, walk the schedule, report.
 func shiftWeight(ctx context.Context, s *step.Session) error {
-	ctx, o, err := canary.Open(ctx, canary.TargetOf(s), nil)
+	ctx, o, err := canary.Open(ctx, canarystep.Target(s), nil)
 	if err != nil {
 		return err
 	}
@@ -56,20 +58,10 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 	prom := devenv.StartPrometheus(t, tel.Target)
 
 	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
-	deploy := func(rel canarytest.Release, weight int) {
-		t.Helper()
-		ctx, o, err := canary.Open(context.Background(), canary.Target{Step: "deploy-canary", Plan: rel.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer o.Close(ctx)
-		if _, err := canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{InitialWeight: weight}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deploy(v1, 0)
-	// Stable serves 200 requests a second; the telemetry names the
-	// Deployments as Istio would, by destination_workload.
+	f.Deploy(t, v1, 0)
+	// Stable serves 200 requests a second; the telemetry labels each
+	// version's requests as Istio's sidecars would, with the pods' version
+	// label (destination_version) and their Deployment (destination_workload).
 	stable := devenv.Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"), RPS: 200}
 	if err := tel.Set(stable); err != nil {
 		t.Fatal(err)
@@ -88,7 +80,7 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s with %g%% errors", tt.version, tt.errorRatio*100), func(t *testing.T) {
 			rel := f.Plan(t, tt.version, []canarytest.Service{{Name: "cart"}}, nil)
-			deploy(rel, 5)
+			f.Deploy(t, rel, 5)
 			canarySeries := devenv.Series{Service: "cart", Namespace: "shop", Version: tt.version, Workload: canary.DeploymentName("cart", tt.version), RPS: 40, ErrorRatio: tt.errorRatio}
 			if err := tel.Set(canarySeries); err != nil {
 				t.Fatal(err)
@@ -104,13 +96,9 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			if r.Code != tt.wantCode || r.Outputs["weight"] != tt.wantWeight {
 				t.Fatalf("shift-weight = exit %d, weight %q; want exit %d, weight %s\n%s", r.Code, r.Outputs["weight"], tt.wantCode, tt.wantWeight, r.Stderr)
 			}
-			route, err := f.Cluster.Client().RESTClient().Get().AbsPath("/apis/networking.istio.io/v1/namespaces/shop/virtualservices/cart").DoRaw(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := fmt.Sprintf(`"aviary.dev/weight":"%s"`, tt.wantWeight); !strings.Contains(string(route), want) {
-				t.Errorf("VirtualService cart lacks %s:\n%s", want, route)
-			}
+			weight := 0
+			fmt.Sscan(tt.wantWeight, &weight)
+			f.Check(t, "shift-weight", canarytest.Splits("cart", weight, "shop", "1.0.0", "shop", tt.version))
 			for _, want := range []string{"### Canary analysis", "xychart-beta", "analysis: weight 10%, measurement 1/2"} {
 				if !strings.Contains(r.Stderr, want) {
 					t.Errorf("step output lacks %q", want)
@@ -124,8 +112,8 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			if err := json.Unmarshal(data, &rep); err != nil {
 				t.Fatalf("report %s: %v", data, err)
 			}
-			if len(rep.Targets) != 1 || rep.Targets[0].Canary.Workload != canary.DeploymentName("cart", tt.version) {
-				t.Errorf("report targets = %+v, want the canary Deployment of cart %s", rep.Targets, tt.version)
+			if len(rep.Targets) != 1 || rep.Targets[0].Canary != (analysis.Side{Namespace: "shop", Version: tt.version}) {
+				t.Errorf("report targets = %+v, want the canary of cart told apart by version %s", rep.Targets, tt.version)
 			}
 			if tt.wantCode != 0 && rep.Status != analysis.StatusFail {
 				t.Errorf("report status = %s, want fail", rep.Status)
@@ -152,5 +140,26 @@ func waitForRate(t *testing.T, prom *devenv.Prometheus, workload string) {
 			t.Fatalf("Prometheus reports no requests to %s after 30s (last: %v, %v)", workload, v, err)
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestTargetOf: the canary side is told apart by namespace when it runs in
+// a namespace of its own, by version when it runs beside stable.
+func TestTargetOf(t *testing.T) {
+	side := func(ns string) topology.Side { return topology.Side{Location: topology.Location{Namespace: ns}} }
+	tests := []struct {
+		name string
+		in   canary.Tested
+		want analysis.Target
+	}{
+		{"single-cluster", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side("shop")}, Canary: canary.Version{Version: "1.1.0+b7", Side: side("shop")}},
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop", Version: "1.0.0"}, Canary: analysis.Side{Namespace: "shop", Version: "1.1.0_b7"}}},
+		{"canary-namespace", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side("shop")}, Canary: canary.Version{Version: "1.1.0", Side: side("shop-canary")}},
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop"}, Canary: analysis.Side{Namespace: "shop-canary"}}},
+	}
+	for _, tt := range tests {
+		if got := stepgate.TargetOf(tt.in); got != tt.want {
+			t.Errorf("%s: TargetOf = %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }

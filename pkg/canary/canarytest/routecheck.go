@@ -1,0 +1,162 @@
+package canarytest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/pkg/traffic/istio"
+)
+
+// Share is a part of a service's traffic and the pods that serve it.
+type Share struct {
+	Weight int
+	// Namespace and Version say which pods serve the share: those of the
+	// service's Deployment of Version (as a label value) in Namespace.
+	Namespace, Version string
+}
+
+// Expect is where a service's traffic should go: its shares, in any order,
+// without those of weight 0 (istiod drops them from what it sends the
+// proxies).
+type Expect struct {
+	Service string
+	Shares  []Share
+}
+
+// Serves expects all of service's traffic on version in namespace.
+func Serves(service, namespace, version string) Expect {
+	return Expect{Service: service, Shares: []Share{{100, namespace, version}}}
+}
+
+// Splits expects weight percent of service's traffic on the canary version
+// in canaryNS and the rest on the stable version in stableNS.
+func Splits(service string, weight int, stableNS, stable, canaryNS, canary string) Expect {
+	e := Expect{Service: service}
+	if weight < 100 {
+		e.Shares = append(e.Shares, Share{100 - weight, stableNS, stable})
+	}
+	if weight > 0 {
+		e.Shares = append(e.Shares, Share{weight, canaryNS, canary})
+	}
+	return e
+}
+
+// RouteCheck checks, after a step (named by after, for messages), that each
+// service's traffic goes where want says. ObjectsCheck reads the route
+// objects; a check asking istiod over xDS for the routes and endpoints a
+// sidecar receives plugs in beside it (append to Fixture.RouteChecks).
+type RouteCheck func(ctx context.Context, t testing.TB, after string, want []Expect)
+
+// Check runs the fixture's route checks after a step.
+func (f *Fixture) Check(t testing.TB, after string, want ...Expect) {
+	t.Helper()
+	for _, check := range f.RouteChecks {
+		check(context.Background(), t, after, want)
+	}
+}
+
+// ObjectsCheck reads what istiod would: the VirtualService of each service
+// in the release namespace (aviary's route of it), each destination's host
+// resolved to its namespace and its subset to the version its
+// DestinationRule in that namespace selects. It checks the shares against
+// want and that ready pods of that version run in that namespace behind the
+// service's Service.
+func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, want []Expect) {
+	t.Helper()
+	c, err := kube.Connect(ctx, kube.Options{Kubeconfig: f.Cluster.Kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := istio.New(c.Istio)
+	for _, w := range want {
+		vs, err := c.Istio.NetworkingV1().VirtualServices(f.Namespace).Get(ctx, w.Service, metav1.GetOptions{})
+		if err != nil {
+			t.Errorf("after %s: VirtualService %s/%s: %v", after, f.Namespace, w.Service, err)
+			continue
+		}
+		if !slices.Contains(vs.Spec.Hosts, Host(w.Service, f.Namespace)) && !slices.Contains(vs.Spec.Hosts, w.Service) {
+			t.Errorf("after %s: VirtualService %s/%s routes hosts %v, not the service's %s", after, f.Namespace, w.Service, vs.Spec.Hosts, Host(w.Service, f.Namespace))
+		}
+		var got []Share
+		for _, d := range istio.RouteOf(vs, w.Service).Weights {
+			if d.Weight == 0 {
+				continue
+			}
+			ns := namespaceOf(d.Destination.Host, f.Namespace)
+			version := ""
+			if d.Destination.Subset != "" {
+				rules, err := r.Subsets(ctx, trafficService(ns, w.Service))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range rules {
+					if s.Name == d.Destination.Subset {
+						version = s.Labels["aviary.dev/version"]
+					}
+				}
+				if version == "" {
+					t.Errorf("after %s: %s routes to subset %s of %s, which no DestinationRule in %s defines", after, w.Service, d.Destination.Subset, d.Destination.Host, ns)
+				}
+			}
+			got = append(got, Share{d.Weight, ns, version})
+		}
+		sortShares(got)
+		wantShares := slices.Clone(w.Shares)
+		sortShares(wantShares)
+		if diff := cmp.Diff(wantShares, got); diff != "" {
+			t.Errorf("after %s: traffic of %s (-want +got):\n%s", after, w.Service, diff)
+			continue
+		}
+		for _, s := range got {
+			if s.Version == "" {
+				continue
+			}
+			pods, err := c.Kube.CoreV1().Pods(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ready(pods.Items) == 0 {
+				t.Errorf("after %s: %d%% of %s goes to version %s in %s, where no pod of it is ready", after, s.Weight, w.Service, s.Version, s.Namespace)
+			}
+		}
+	}
+}
+
+func namespaceOf(host, fallback string) string {
+	parts := strings.Split(host, ".")
+	if len(parts) >= 2 && strings.HasSuffix(host, ".svc.cluster.local") {
+		return parts[1]
+	}
+	return fallback
+}
+
+func ready(pods []corev1.Pod) int {
+	n := 0
+	for _, p := range pods {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func trafficService(namespace, name string) traffic.Service {
+	return traffic.Service{Namespace: namespace, Name: name}
+}
+
+func sortShares(s []Share) {
+	slices.SortFunc(s, func(a, b Share) int {
+		return strings.Compare(fmt.Sprint(a.Namespace, a.Version, a.Weight), fmt.Sprint(b.Namespace, b.Version, b.Weight))
+	})
+}

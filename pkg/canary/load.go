@@ -1,0 +1,109 @@
+package canary
+
+import (
+	"context"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/topology"
+)
+
+// release is a plan's services set against where the clusters have them,
+// for the operations that move a canary.
+type release struct {
+	plan           *plan.Loaded
+	stable, canary topology.Side
+	strategy       topology.Strategy
+	// services are rendered for the stable side, in plan order.
+	services []Release
+	states   map[string]*ServiceState
+	rows     []Row
+}
+
+// load renders the plan for the stable side and reads where each service
+// stands.
+func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
+	stable, canary, ok := e.sides()
+	if !ok {
+		return nil, outcome.Invalidf("topology %s has no canary side", e.Place.Kind)
+	}
+	strategy, err := e.canaryStrategy()
+	if err != nil {
+		return nil, err
+	}
+	services, err := RenderAll(l, stable.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(services))
+	for i, r := range services {
+		names[i] = r.Service
+	}
+	states, err := e.snapshot(ctx, names, stable, canary)
+	if err != nil {
+		return nil, err
+	}
+	rel := &release{plan: l, stable: stable, canary: canary, strategy: strategy, services: services, states: states, rows: make([]Row, len(services))}
+	for i, r := range services {
+		st := states[r.Service]
+		rel.rows[i] = e.row(rel, st, Classify(r, st, stable))
+	}
+	return rel, nil
+}
+
+// sameSide reports whether the canary runs beside stable, in one
+// namespace (version subsets).
+func (rel *release) sameSide() bool { return rel.stable.Same(rel.canary.Location) }
+
+// forCanary renders service r for the canary side.
+func (rel *release) forCanary(r Release) (Release, error) {
+	if rel.sameSide() {
+		return r, nil
+	}
+	return Render(rel.plan, r.Service, rel.canary.Namespace)
+}
+
+// row reports a service as the cluster has it.
+func (e *Env) row(rel *release, st *ServiceState, status Status) Row {
+	row := Row{Service: st.Service, Status: status, Stable: st.Stable(rel.stable), Canary: st.Record.Canary}
+	if row.Canary != "" {
+		row.Weight = e.canaryWeight(st, rel.strategy)
+	}
+	return row
+}
+
+// record is the record of st with the given changes.
+func (rel *release) record(st *ServiceState, phase, stable, canary, previous string) Record {
+	r := st.Record
+	r.Phase, r.Stable, r.Canary, r.Previous, r.Plan = phase, stable, canary, previous, rel.plan.Ref
+	return r
+}
+
+// save writes a service's record and keeps st up to date.
+func (e *Env) save(ctx context.Context, st *ServiceState, r Record) error {
+	store, err := e.store(ctx)
+	if err != nil {
+		return err
+	}
+	if err := store.Save(ctx, st.Service, r); err != nil {
+		return err
+	}
+	st.Record = r
+	return nil
+}
+
+// label is a version as the label value subsets select.
+func label(version string) string {
+	if version == "" {
+		return ""
+	}
+	return VersionLabel(version)
+}
+
+func indexes[T any](s []T) []int {
+	out := make([]int, len(s))
+	for i := range s {
+		out[i] = i
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+package canary
+
+import (
+	"context"
+
+	"github.com/aviary-cd/aviary/pkg/plan"
+	"github.com/aviary-cd/aviary/pkg/topology"
+)
+
+// Version is one version of a service and the side it runs on.
+type Version struct {
+	Version string
+	Side    topology.Side
+}
+
+// Tested is a service of a release whose canary is under test, and where
+// its stable version runs.
+type Tested struct {
+	Service        string
+	Stable, Canary Version
+}
+
+// Testing returns the services of the plan's release that are in canary,
+// read from their records, in plan order.
+func Testing(ctx context.Context, e *Env, l *plan.Loaded) ([]Tested, error) {
+	stable, canary, ok := e.sides()
+	if !ok {
+		return nil, nil
+	}
+	store, err := e.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	records, err := store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Tested
+	for _, s := range l.Plan.Services {
+		r := records[s.Name]
+		if r.Canary != l.Plan.Version || r.Stable == l.Plan.Version {
+			continue
+		}
+		out = append(out, Tested{Service: s.Name, Stable: Version{r.Stable, stable}, Canary: Version{r.Canary, canary}})
+	}
+	return out, nil
+}
