@@ -79,36 +79,44 @@ func TestUsersRoutesSurvive(t *testing.T) {
 	check("after promote", 0)
 }
 
-// TestTwoPipelinesAtOnce: of two pipelines acting on one namespace at the
-// same moment, one acts and the other fails naming the holder; never both.
+// TestTwoPipelinesAtOnce: of two pipelines acting on one release at the
+// same moment, in each namespace topology, one acts and the other fails
+// naming the holder; never both.
 func TestTwoPipelinesAtOnce(t *testing.T) {
-	f := canarytest.Start(t, "shop")
-	v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, holder := range []string{"pipeline-a", "pipeline-b"} {
-		wg.Go(func() {
-			ctx, o, err := canary.Open(context.Background(), canary.Target{Step: "deploy-canary", Plan: v1.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: holder, LockTTL: time.Minute, Timeout: time.Minute}, nil)
-			if err != nil {
-				errs[i] = err
-				return
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) {
+			f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+			v1 := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, nil)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, holder := range []string{"pipeline-a", "pipeline-b"} {
+				wg.Go(func() {
+					ctx, o, err := canary.Open(context.Background(), canary.Target{Step: "deploy-canary", Plan: v1.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: holder, LockTTL: time.Minute, Timeout: time.Minute}, nil)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer o.Close(ctx)
+					_, errs[i] = canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{})
+				})
 			}
-			defer o.Close(ctx)
-			_, errs[i] = canary.Deploy(ctx, o.Env, o.Plan, canary.DeployOptions{})
+			wg.Wait()
+			failed := 0
+			for _, err := range errs {
+				if err != nil {
+					failed++
+					if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "is locked by \"pipeline-") {
+						t.Errorf("the refused pipeline's error = %v, want an External error naming the holder", err)
+					}
+				}
+			}
+			if failed != 1 {
+				t.Errorf("%d pipelines failed (%v), want exactly one refused", failed, errs)
+			}
 		})
-	}
-	wg.Wait()
-	failed := 0
-	for _, err := range errs {
-		if err != nil {
-			failed++
-			if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "is locked by \"pipeline-") {
-				t.Errorf("the refused pipeline's error = %v, want an External error naming the holder", err)
-			}
-		}
-	}
-	if failed != 1 {
-		t.Errorf("%d pipelines failed (%v), want exactly one refused", failed, errs)
 	}
 }
 

@@ -2,7 +2,14 @@
 // tested in: a real cluster (kube-apiserver, controller-manager, scheduler,
 // kwok, Istio CRDs) and a real Distribution registry from internal/devenv,
 // with release plans packed by package plan and published to the registry,
-// and their images pushed there. It is for tests only.
+// and their images pushed there, for a release in one of the namespace
+// topologies (Layout). It is for tests only.
+//
+// After a step, a test says where each service's traffic should go
+// (Serves, Splits) and Fixture.Check runs every RouteCheck of the fixture
+// on it: ObjectsCheck reads the VirtualServices and DestinationRules as
+// istiod would; a check asking istiod itself over xDS plugs in by appending
+// to Fixture.RouteChecks.
 package canarytest
 
 import (
