@@ -163,7 +163,8 @@ type Inputs interface {
 	Getenv(key string) string
 }
 
-// TargetOf reads the inputs every canary step shares.
+// TargetOf reads the inputs every canary step shares but the registry's,
+// which the step reads with the other steps' (steps/internal/stepinput).
 func TargetOf(in Inputs) Target {
 	t := Target{
 		Step:          in.Name(),
@@ -174,11 +175,6 @@ func TargetOf(in Inputs) Target {
 		Namespace:     in.String("namespace"),
 		Holder:        in.String("holder"),
 		LockTTL:       in.Duration("lock-ttl"),
-		Registry: registry.Options{
-			Username: in.String("registry-username"),
-			Password: in.String("registry-password"),
-			Insecure: in.Bool("insecure-registry"),
-		},
 	}
 	if t.Holder == "" {
 		t.Holder = Holder(in.Getenv, t.Step)

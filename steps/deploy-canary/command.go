@@ -10,6 +10,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 func run(ctx context.Context, s *step.Session) error {
@@ -18,6 +19,10 @@ func run(ctx context.Context, s *step.Session) error {
 		return fmt.Errorf("initial-weight: %w", err)
 	}
 	t := canary.TargetOf(s)
+	var err error
+	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
+		return err
+	}
 	t.Timeout = s.Duration("timeout")
 	verify, err := signature.PlanVerifier(s, t.Registry)
 	if err != nil {

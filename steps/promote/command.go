@@ -10,6 +10,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 // newGate builds the gate consulted once before promoting: the metric
@@ -24,6 +25,10 @@ func run(ctx context.Context, s *step.Session) error {
 		return outcome.Invalidf("passive-replicas %d: give 0 or more", passive)
 	}
 	t := canary.TargetOf(s)
+	var err error
+	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
+		return err
+	}
 	t.Timeout = s.Duration("timeout")
 	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {

@@ -7,10 +7,15 @@ import (
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 func run(ctx context.Context, s *step.Session) error {
 	t := canary.TargetOf(s)
+	var err error
+	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
+		return err
+	}
 	// The namespace input names the side to rebuild, not an override of the
 	// topology's namespaces.
 	t.Namespace = ""

@@ -11,6 +11,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 // newGate builds the gate that judges every weight before the next one: the
@@ -24,7 +25,11 @@ func run(ctx context.Context, s *step.Session) error {
 	if err != nil {
 		return err
 	}
-	ctx, o, done, err := canary.OpenFor(ctx, s, canary.TargetOf(s), nil)
+	t := canary.TargetOf(s)
+	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
+		return err
+	}
+	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {
 		return err
 	}
