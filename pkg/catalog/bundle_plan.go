@@ -16,7 +16,7 @@ var BundlePlan = step.Definition{
 		{Name: "concurrency", Description: "How many images to resolve at once.", Type: step.Int, Default: "16"},
 		insecureInput,
 		registryUsernameInput,
-		registryPasswordInput,
+		registryPasswordInput, registryHostInput,
 	},
 	Outputs: []step.Output{
 		{Name: "plan-ref", Description: "The plan by digest: repo@sha256:..."},

@@ -19,7 +19,7 @@ var DeployCanary = step.Definition{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
 		timeoutInput, lockTTLInput, holderInput,
-		insecureInput, registryUsernameInput, registryPasswordInput,
+		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "changed", Description: "Services deployed as canaries, comma-separated."},
@@ -38,7 +38,7 @@ var ShiftWeight = step.Definition{
 		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50; a re-run resumes at the weight in effect. Without weight and steps, the release config's canary.steps.", Type: step.List},
 		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration, Default: "30s"},
 		lockTTLInput, holderInput,
-		insecureInput, registryUsernameInput, registryPasswordInput,
+		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "weight", Description: "The canary weight now in effect."},
@@ -53,7 +53,7 @@ var Promote = step.Definition{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
 		timeoutInput, lockTTLInput, holderInput,
-		insecureInput, registryUsernameInput, registryPasswordInput,
+		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "promoted", Description: "Services promoted, comma-separated."},
@@ -67,7 +67,7 @@ var Rollback = step.Definition{
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		timeoutInput, lockTTLInput, holderInput,
-		insecureInput, registryUsernameInput, registryPasswordInput,
+		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 	},
 	Outputs: []step.Output{
 		{Name: "rolled-back", Description: "Services rolled back, comma-separated."},
@@ -83,7 +83,7 @@ var RebuildCluster = step.Definition{
 		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},
 		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
 		timeoutInput, lockTTLInput, holderInput,
-		insecureInput, registryUsernameInput, registryPasswordInput,
+		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "active", Description: "The namespace now active."},

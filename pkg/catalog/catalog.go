@@ -39,7 +39,11 @@ var (
 	}
 	registryUsernameInput = step.Input{
 		Name:        "registry-username",
-		Description: "Registry user name; empty uses the Docker config and the usual environment.",
+		Description: "Registry user name, sent only to registry-host; empty uses the Docker config (each of its entries only for its own host).",
+	}
+	registryHostInput = step.Input{
+		Name:        "registry-host",
+		Description: "The registry host[:port] that registry-username and registry-password are for; empty means the host of the plan (or of the repository bundle-plan pushes to). No other host, and no token service on another host, is sent them.",
 	}
 	registryPasswordInput = step.Input{
 		Name:        "registry-password",

@@ -25,6 +25,6 @@ func verifyArtifactsInputs() []step.Input {
 		step.Input{Name: "attach-report", Description: "Attach the JSON report to the plan in its registry as an OCI referrer (artifactType application/vnd.aviary.verification-report.v1+json).", Type: step.Bool, Default: "true"},
 		insecureInput,
 		registryUsernameInput,
-		registryPasswordInput,
+		registryPasswordInput, registryHostInput,
 	)
 }

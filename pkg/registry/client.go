@@ -20,7 +20,6 @@ import (
 	orasregistry "oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/credentials"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
@@ -34,9 +33,10 @@ const DefaultAttempts = 5
 // is safe for concurrent use.
 type Client struct {
 	opts Options
-	// auth is used for remote hosts; loopback for loopback hosts, whose
-	// token realm may also be on loopback (a local test registry).
-	auth, loopback *auth.Client
+	// retrying is the transport under every auth client: retries over base.
+	retrying http.RoundTripper
+	cache    auth.Cache
+	hosts    sync.Map // registry host → *hostAuth
 
 	base    http.RoundTripper
 	schemes sync.Map // host → *probe, for probed hosts
@@ -64,17 +64,15 @@ func New(opts Options) *Client {
 		tr.MaxIdleConnsPerHost = 64
 		base = tr
 	}
-	httpClient := &http.Client{Transport: &retry.Transport{
-		Base:   base,
-		Policy: func() retry.Policy { return retryPolicy(opts.Attempts) },
-	}}
-	c := &Client{opts: opts, base: base}
-	cache := auth.NewCache()
-	header := http.Header{"User-Agent": {opts.UserAgent}}
-	c.auth = &auth.Client{Client: httpClient, Cache: cache, Header: header, Credential: c.credential}
-	c.loopback = &auth.Client{Client: httpClient, Cache: cache, Header: header, Credential: c.credential,
-		BlockedRealmPrefixes: withoutLoopback(auth.DefaultBlockedRealmPrefixes())}
-	return c
+	return &Client{
+		opts: opts,
+		base: base,
+		retrying: &retry.Transport{
+			Base:   base,
+			Policy: func() retry.Policy { return retryPolicy(opts.Attempts) },
+		},
+		cache: auth.NewCache(),
+	}
 }
 
 // Options returns the client's options with defaults applied.
@@ -105,38 +103,6 @@ func withoutLoopback(prefixes []netip.Prefix) []netip.Prefix {
 	})
 }
 
-// credential finds the credential for a registry host: the explicit
-// username and password for CredentialHost (or every host when it is
-// empty), else the Docker config and its credential helpers.
-func (c *Client) credential(ctx context.Context, host string) (auth.Credential, error) {
-	if c.opts.Username != "" && (c.opts.CredentialHost == "" || c.opts.CredentialHost == host) {
-		return auth.Credential{Username: c.opts.Username, Password: c.opts.Password}, nil
-	}
-	c.credOnce.Do(func() {
-		var store credentials.Store
-		var err error
-		if c.opts.DockerConfig != "" {
-			store, err = credentials.NewStore(c.opts.DockerConfig, credentials.StoreOptions{})
-		} else {
-			store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
-		}
-		if err != nil {
-			c.credError = outcome.Invalidf("reading the Docker config for registry credentials: %w", err)
-			return
-		}
-		c.credFunc = credentials.Credential(store)
-	})
-	if c.credError != nil {
-		return auth.EmptyCredential, c.credError
-	}
-	return c.credFunc(ctx, host)
-}
-
-// hasExplicitCredential reports whether host gets the explicit credential.
-func (c *Client) hasExplicitCredential(host string) bool {
-	return c.opts.Username != "" && (c.opts.CredentialHost == "" || c.opts.CredentialHost == host)
-}
-
 // Repository opens a registry repository; ref must not be a layout.
 func (c *Client) Repository(ctx context.Context, ref Reference) (*remote.Repository, error) {
 	if ref.IsLayout() {
@@ -145,10 +111,7 @@ func (c *Client) Repository(ctx context.Context, ref Reference) (*remote.Reposit
 	repo := &remote.Repository{
 		Reference: orasregistry.Reference{Registry: ref.Registry, Repository: ref.Repository},
 		PlainHTTP: c.plainHTTP(ctx, ref.Registry),
-		Client:    c.auth,
-	}
-	if IsLoopback(ref.Registry) {
-		repo.Client = c.loopback
+		Client:    c.authFor(ref.Registry),
 	}
 	return repo, nil
 }

@@ -26,7 +26,7 @@ func TestRealRegistryTLSAuth(t *testing.T) {
 	ctx := context.Background()
 	images := []string{reg.Host + "/shop/api:1.0.0"}
 
-	got, err := New(Options{Transport: tr, Username: reg.Username, Password: reg.Password}).ResolveImages(ctx, images, 4)
+	got, err := New(Options{Transport: tr, Username: reg.Username, Password: reg.Password, CredentialHost: reg.Host}).ResolveImages(ctx, images, 4)
 	if err != nil {
 		t.Fatalf("ResolveImages() error: %v", err)
 	}
@@ -34,13 +34,13 @@ func TestRealRegistryTLSAuth(t *testing.T) {
 		t.Errorf("digest = %s, want %s", got[0].Digest, d)
 	}
 
-	_, err = New(Options{Transport: tr, Username: reg.Username, Password: "wrong"}).ResolveImages(ctx, images, 4)
+	_, err = New(Options{Transport: tr, Username: reg.Username, Password: "wrong", CredentialHost: reg.Host}).ResolveImages(ctx, images, 4)
 	if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "wrong credentials for "+reg.Host) {
 		t.Errorf("ResolveImages(wrong password) error = %v, want external wrong credentials", err)
 	}
 
 	// Without the CA: a TLS error, not a silent fall back to plain HTTP.
-	_, err = New(Options{Transport: http.DefaultTransport, Attempts: 1, Username: reg.Username, Password: reg.Password}).ResolveImages(ctx, images, 1)
+	_, err = New(Options{Transport: http.DefaultTransport, Attempts: 1, Username: reg.Username, Password: reg.Password, CredentialHost: reg.Host}).ResolveImages(ctx, images, 1)
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("ResolveImages(unknown CA) error = %v, want a certificate error", err)
 	}

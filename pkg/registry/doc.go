@@ -15,12 +15,16 @@
 //   - Retries with exponential backoff (oras-go's retry transport) on
 //     connection resets and refusals, timeouts, 408, 429 (honouring
 //     Retry-After) and 5xx: at most Options.Attempts tries, default 5.
-//   - Credentials: Options.Username/Password for Options.CredentialHost (the
-//     step's own registry, so they never reach other registries), else the
-//     Docker config — DOCKER_CONFIG or ~/.docker/config.json, with its
-//     credential helpers — through oras-go's credentials.NewStoreFromDocker,
-//     as docker, oras and crane read it. Token realms on loopback are
-//     accepted only for loopback registries.
+//   - Credentials belong to one host: Options.Username/Password go to
+//     Options.CredentialHost alone (required with them), every other host
+//     gets its own entry of the Docker config — DOCKER_CONFIG or
+//     ~/.docker/config.json, with its credential helpers — through oras-go's
+//     credentials.NewStoreFromDocker, as docker, oras and crane read it.
+//     Whatever a host gets is sent to that host only: a bearer token realm on
+//     another host, or on plain HTTP off loopback without Options.Insecure,
+//     is asked for an anonymous token (Docker Hub's auth.docker.io is the one
+//     cross-host realm trusted). Token realms on loopback are accepted only
+//     for loopback registries.
 //
 // Client.Classify turns what is left after the retries into outcomes: refused
 // credentials are outcome.External with "wrong credentials for <host>" (or

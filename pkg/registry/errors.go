@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -46,6 +47,10 @@ func (c *Client) Classify(err error, host string) error {
 		return err
 	}
 	if IsAuth(err) {
+		if realms := c.withheldFrom(host); len(realms) > 0 {
+			return outcome.External(fmt.Errorf("registry %s refused access after its token service on %s was sent no credentials: aviary sends credentials only to the registry's own host: %w",
+				host, strings.Join(realms, ", "), err))
+		}
 		if c.hasExplicitCredential(host) {
 			return outcome.External(fmt.Errorf("wrong credentials for %s: the registry refused registry-username/registry-password: %w", host, err))
 		}

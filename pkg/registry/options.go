@@ -8,13 +8,13 @@ import (
 // TLS verified, plain HTTP only for loopback hosts, credentials from the
 // Docker config (and credential helpers) it names, 5 attempts per request.
 type Options struct {
-	// Username and Password, when Username is set, are used for every
-	// registry instead of the Docker config. Password may be a token.
-	Username string
-	Password string
-	// CredentialHost limits Username and Password to one registry host
-	// (host[:port]), so that they never reach registries of other images;
-	// empty sends them to every host.
+	// Username and Password are sent to CredentialHost (host[:port]) alone,
+	// instead of what the Docker config has for it; Password may be a token.
+	// Other hosts get their Docker config entries. A Username without a
+	// CredentialHost is invalid (Validate), so credentials given for one
+	// registry never reach the other registries a plan names.
+	Username       string
+	Password       string
 	CredentialHost string
 	// Insecure allows plain HTTP to hosts that are not on loopback. Loopback
 	// hosts (localhost, 127.0.0.0/8, ::1) always get plain HTTP, as in

@@ -132,10 +132,10 @@ func TestResolveCredentials(t *testing.T) {
 		opts    Options
 		wantErr string
 	}{
-		{"explicit", Options{Username: "ci", Password: "s3cret"}, ""},
 		{"explicit for this host", Options{Username: "ci", Password: "s3cret", CredentialHost: host}, ""},
+		{"explicit for no host", Options{Username: "ci", Password: "s3cret"}, "not the registry host it is for"},
 		{"docker config", Options{DockerConfig: filepath.Join(dockerDir, "config.json")}, ""},
-		{"wrong password", Options{Username: "ci", Password: "nope"}, "wrong credentials for " + host},
+		{"wrong password", Options{Username: "ci", Password: "nope", CredentialHost: host}, "wrong credentials for " + host},
 		{"explicit for another host", Options{Username: "ci", Password: "s3cret", CredentialHost: "ghcr.io", DockerConfig: filepath.Join(t.TempDir(), "none.json")}, "wrong or missing credentials for " + host},
 	}
 	for _, tt := range tests {
@@ -147,8 +147,8 @@ func TestResolveCredentials(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || outcome.KindOf(err) != outcome.KindExternal {
-				t.Errorf("ResolveImages() error = %v (kind %v), want external %q", err, outcome.KindOf(err), tt.wantErr)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || outcome.KindOf(err) == outcome.KindUnknown {
+				t.Errorf("ResolveImages() error = %v (kind %v), want %q", err, outcome.KindOf(err), tt.wantErr)
 			}
 			if strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("error %q shows the password", err)

@@ -83,6 +83,21 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 		err error
 	}
 	results := map[string]*outcomeOf{}
+
+	// The plan first: a plan that is not what its signer signed names
+	// hosts nobody vouched for, so none of its images is contacted.
+	if first := jobs[0]; first.req.Signature {
+		res, err := v.Verify(ctx, first.req)
+		if err != nil && ctx.Err() != nil {
+			return rep, ctx.Err()
+		}
+		results[first.req.key()] = &outcomeOf{res, err}
+		if err != nil || len(res.Failures) > 0 {
+			for i := range jobs[1:] {
+				jobs[i+1].unchecked = true
+			}
+		}
+	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	limit := opts.Concurrency
@@ -91,7 +106,7 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 	}
 	g.SetLimit(limit)
 	for _, j := range jobs {
-		if j.refusal != nil || j.skip {
+		if j.refusal != nil || j.skip || j.unchecked {
 			continue
 		}
 		key := j.req.key()
@@ -127,6 +142,8 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 		case j.refusal != nil:
 			c.Failures = append(c.Failures, failureOf(j.refusal))
 		case j.skip:
+		case j.unchecked:
+			c.Verdict = VerdictNotChecked
 		default:
 			o := results[j.req.key()]
 			c.Digest, c.Signer, c.Attestations = o.res.Digest, o.res.Signer, o.res.Attestations
@@ -138,9 +155,11 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 				c.Failures = append(c.Failures, Failure{Reason: ReasonUnknown, Message: "could not be checked: " + o.err.Error(), Transport: true})
 			}
 		}
-		c.Verdict = VerdictPass
-		if len(c.Failures) > 0 {
+		switch {
+		case len(c.Failures) > 0:
 			c.Verdict = VerdictFail
+		case c.Verdict == "":
+			c.Verdict = VerdictPass
 		}
 		if j.service == "" {
 			rep.PlanCheck = c
@@ -178,6 +197,8 @@ type job struct {
 	refusal error
 	// skip: nothing is required of the artifact beyond the plan listing it.
 	skip bool
+	// unchecked: not contacted because the plan's own signature failed.
+	unchecked bool
 }
 
 func (j job) label() string {
@@ -247,6 +268,9 @@ func (e *PlanError) Error() string {
 const (
 	VerdictPass = "pass"
 	VerdictFail = "fail"
+	// VerdictNotChecked: the artifact was not contacted because the plan's
+	// own signature did not verify.
+	VerdictNotChecked = "not-checked"
 )
 
 // Check is the verdict on one artifact of a plan.

@@ -15,6 +15,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 // command is one bundle-plan run: its inputs, and the signer when the plan
@@ -74,8 +75,9 @@ func newCommand(s *step.Session) (*command, error) {
 	if repo.Tag != "" || repo.Digest != "" {
 		return nil, outcome.Invalidf("repository %s: give the repository only; the plan is tagged with its version", s.String("repository"))
 	}
-	if s.String("registry-password") != "" && s.String("registry-username") == "" {
-		return nil, outcome.Invalidf("registry-password is set without registry-username")
+	regOpts, err := stepinput.Registry(s, s.String("repository"), 0)
+	if err != nil {
+		return nil, err
 	}
 	c := &command{
 		configPath:  s.String("config"),
@@ -85,15 +87,7 @@ func newCommand(s *step.Session) (*command, error) {
 		concurrency: s.Int("concurrency"),
 		getenv:      s.Getenv,
 		log:         s.Log(),
-		registry: registry.Options{
-			Username:       s.String("registry-username"),
-			Password:       s.String("registry-password"),
-			CredentialHost: repo.Registry,
-			Insecure:       s.Bool("insecure-registry"),
-		},
-	}
-	if dc := s.Getenv("DOCKER_CONFIG"); dc != "" {
-		c.registry.DockerConfig = dc + "/config.json"
+		registry:    regOpts,
 	}
 	if c.concurrency < 1 {
 		return nil, outcome.Invalidf("concurrency %d: must be at least 1", c.concurrency)

@@ -17,7 +17,10 @@ func run(ctx context.Context, s *step.Session) error {
 	if err := traffic.CheckWeight(weight); err != nil {
 		return fmt.Errorf("initial-weight: %w", err)
 	}
-	t := canarystep.Target(s)
+	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
 	t.Timeout = s.Duration("timeout")
 	verify, err := canarystep.PlanVerifier(s, t.Registry)
 	if err != nil {

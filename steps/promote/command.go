@@ -24,7 +24,10 @@ func run(ctx context.Context, s *step.Session) error {
 	if passive < 0 {
 		return outcome.Invalidf("passive-replicas %d: give 0 or more", passive)
 	}
-	t := canarystep.Target(s)
+	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
 	t.Timeout = s.Duration("timeout")
 	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {

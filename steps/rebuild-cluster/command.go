@@ -10,7 +10,10 @@ import (
 )
 
 func run(ctx context.Context, s *step.Session) error {
-	t := canarystep.Target(s)
+	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
 	// The namespace input names the side to rebuild, not an override of the
 	// topology's namespaces.
 	t.Namespace = ""

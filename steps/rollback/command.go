@@ -11,7 +11,10 @@ import (
 )
 
 func run(ctx context.Context, s *step.Session) error {
-	t := canarystep.Target(s)
+	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
 	t.Timeout = s.Duration("timeout")
 	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {

@@ -25,7 +25,11 @@ func run(ctx context.Context, s *step.Session) error {
 	if err != nil {
 		return err
 	}
-	ctx, o, done, err := canary.OpenFor(ctx, s, canarystep.Target(s), nil)
+	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
+	ctx, o, done, err := canary.OpenFor(ctx, s, t, nil)
 	if err != nil {
 		return err
 	}

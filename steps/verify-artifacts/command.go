@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/signature"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 	"github.com/aviary-cd/aviary/steps/internal/trust"
 )
 
@@ -20,24 +20,12 @@ func run(ctx context.Context, s *step.Session) error {
 	if err != nil {
 		return err
 	}
-	if s.String("registry-password") != "" && s.String("registry-username") == "" {
-		return outcome.Invalidf("registry-password is set without registry-username")
-	}
 	if s.Int("concurrency") < 1 {
 		return outcome.Invalidf("concurrency %d: must be at least 1", s.Int("concurrency"))
 	}
-	// Keep a connection per concurrent check alive: the default two idle
-	// connections per host would make most requests dial anew.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = s.Int("concurrency") + 4
-	opts := registry.Options{
-		Username:  s.String("registry-username"),
-		Password:  s.String("registry-password"),
-		Insecure:  s.Bool("insecure-registry"),
-		Transport: transport,
-	}
-	if dc := s.Getenv("DOCKER_CONFIG"); dc != "" {
-		opts.DockerConfig = filepath.Join(dc, "config.json")
+	opts, err := stepinput.Registry(s, s.String("plan"), s.Int("concurrency")+4)
+	if err != nil {
+		return err
 	}
 	client := registry.New(opts)
 

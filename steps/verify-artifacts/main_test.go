@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +45,7 @@ func TestScripts(t *testing.T) {
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"release":  cmdRelease,
+			"hostile":  cmdHostile,
 			"output":   scripttest.Output,
 			"envsubst": scripttest.Envsubst,
 		},
@@ -124,6 +128,18 @@ func cmdRelease(ts *testscript.TestScript, neg bool, args []string) {
 			repo = "other/" + name
 		}
 		w.n++
+		if state == "hostile" {
+			// An image on the hostile registry (cmdHostile): nothing is
+			// pushed; the plan just names it.
+			h := ts.Getenv("HOSTILE")
+			if h == "" {
+				ts.Fatalf("release: state hostile needs the hostile command first")
+			}
+			cfg.Services = append(cfg.Services, config.Service{Name: name, Image: h + "/" + repo, Manifests: "deploy/" + name})
+			p.Services = append(p.Services, plan.Service{Name: name, Image: h + "/" + repo + "@sha256:" + strings.Repeat("c", 64), Tag: "1.0.0"})
+			files[name+"/deployment.yaml"] = []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name + "\n")
+			continue
+		}
 		ref, desc := pushImage(ts, w, repo, fmt.Sprintf("%s-%d", a, w.n))
 		target := w.target(ts, repo)
 		switch state {
@@ -184,4 +200,35 @@ func pushImage(ts *testscript.TestScript, w *world, repo, seed string) (string, 
 	desc, err := oras.TagBytes(ctx, t, ocispec.MediaTypeImageManifest, m, "1.0.0")
 	ts.Check(err)
 	return w.reg + "/" + repo + "@" + desc.Digest.String(), desc
+}
+
+// hostile starts a registry that answers every request with a basic
+// credentials challenge, sets $HOSTILE to its host, and appends every
+// Authorization header it is sent (and the decoded basic credentials) to
+// the file hostile.log as it receives them.
+func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: hostile")
+	}
+	logPath := ts.MkAbs("hostile.log")
+	ts.Check(os.WriteFile(logPath, nil, 0o644))
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if a := r.Header.Get("Authorization"); a != "" {
+			f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+			if err == nil {
+				fmt.Fprintln(f, a)
+				if u, p, ok := r.BasicAuth(); ok {
+					fmt.Fprintf(f, "basic %s:%s\n", u, p)
+				}
+				f.Close()
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("WWW-Authenticate", `Basic realm="hostile"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv("HOSTILE", strings.TrimPrefix(srv.URL, "http://"))
 }

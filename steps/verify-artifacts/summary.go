@@ -54,8 +54,11 @@ func signer(c signature.Check) string {
 }
 
 func verdictOf(c signature.Check) string {
-	if c.Verdict == signature.VerdictPass {
+	switch c.Verdict {
+	case signature.VerdictPass:
 		return "pass"
+	case signature.VerdictNotChecked:
+		return "not checked (the plan's signature failed)"
 	}
 	var reasons []string
 	for _, f := range c.Failures {

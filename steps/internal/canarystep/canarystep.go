@@ -12,6 +12,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/signature"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 	"github.com/aviary-cd/aviary/steps/internal/trust"
 )
 
@@ -26,8 +27,9 @@ type Inputs interface {
 
 // Target reads the inputs every canary step shares: the plan, the
 // kubeconfig and context, the namespace override, the lock's holder and
-// lifetime, and the registry's credentials.
-func Target(in Inputs) canary.Target {
+// lifetime, and the registry options (read as every step reads them,
+// stepinput.Registry: credentials for the plan's registry host only).
+func Target(in Inputs) (canary.Target, error) {
 	t := canary.Target{
 		Step:          in.Name(),
 		Plan:          in.String("plan"),
@@ -37,16 +39,13 @@ func Target(in Inputs) canary.Target {
 		Namespace:     in.String("namespace"),
 		Holder:        in.String("holder"),
 		LockTTL:       in.Duration("lock-ttl"),
-		Registry: registry.Options{
-			Username: in.String("registry-username"),
-			Password: in.String("registry-password"),
-			Insecure: in.Bool("insecure-registry"),
-		},
 	}
 	if t.Holder == "" {
 		t.Holder = canary.Holder(in.Getenv, t.Step)
 	}
-	return t
+	var err error
+	t.Registry, err = stepinput.Registry(in, t.Plan, 0)
+	return t, err
 }
 
 // PlanVerifier returns the check a deploying step runs on the plan it read,

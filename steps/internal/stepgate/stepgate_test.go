@@ -24,7 +24,11 @@ import (
 // shiftWeight is the shift-weight step's run, reduced to what the gate
 // touches: open the plan, build the gate, walk the schedule, report.
 func shiftWeight(ctx context.Context, s *step.Session) error {
-	ctx, o, err := canary.Open(ctx, canarystep.Target(s), nil)
+	target, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
+	ctx, o, err := canary.Open(ctx, target, nil)
 	if err != nil {
 		return err
 	}
