@@ -65,9 +65,9 @@ bench: tools
 demo: build
 	$(GO) run ./hack/demo
 
-## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C
+## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C; ISTIOD=1 adds an istiod per cluster
 env:
-	$(GO) run ./hack/devenv up
+	$(GO) run ./hack/devenv up $(if $(ISTIOD),--istiod)
 
 clean:
 	rm -rf $(BIN) .env
