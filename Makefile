@@ -18,7 +18,7 @@ build:
 	done
 
 # The real components the tests run; the benchmarks also use kubectl, crane and oras.
-TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok cosign-v2 cosign-v3 prometheus
+TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok pilot-discovery cosign-v2 cosign-v3 prometheus
 
 ## tools: build (once, cached) the real components the tests and the demo run
 tools:
@@ -65,9 +65,9 @@ bench: tools
 demo: build
 	$(GO) run ./hack/demo
 
-## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C
+## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C; ISTIOD=1 adds an istiod per cluster
 env:
-	$(GO) run ./hack/devenv up
+	$(GO) run ./hack/devenv up $(if $(ISTIOD),--istiod)
 
 clean:
 	rm -rf $(BIN) .env

@@ -11,10 +11,13 @@ import (
 	"github.com/aviary-cd/aviary/pkg/catalog"
 )
 
-// Packages no step binary may link: the real test environment and the
-// testing package (which would also add its flags to the binary).
+// Packages no step binary may link: the real test environment, the xDS
+// probe and Envoy's API it speaks to istiod, and the testing package (which
+// would also add its flags to the binary).
 var deniedEverywhere = []string{
 	"github.com/aviary-cd/aviary/internal/devenv",
+	"github.com/aviary-cd/aviary/internal/xdsprobe",
+	"github.com/envoyproxy/go-control-plane",
 	"testing",
 }
 

@@ -1,9 +1,10 @@
 // Command devenv runs aviary's real local environment until interrupted:
 // Kubernetes control planes with Istio's CRDs and kwok nodes, a CNCF
-// Distribution registry, and Prometheus scraping a synthetic Istio telemetry
-// source. It writes a sourceable file with every address.
+// Distribution registry, Prometheus scraping a synthetic Istio telemetry
+// source and, with --istiod, an istiod per cluster. It writes a sourceable
+// file with every address.
 //
-//	go run ./hack/devenv up [--clusters 3] [--env-file .env/devenv.sh]
+//	go run ./hack/devenv up [--clusters 3] [--istiod] [--env-file .env/devenv.sh]
 //	. .env/devenv.sh && kubectl --kubeconfig "$KUBECONFIG_CLUSTER_1" get nodes
 package main
 
@@ -23,7 +24,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] != "up" {
-		fmt.Fprintln(os.Stderr, "usage: devenv up [--clusters N] [--env-file PATH] [--no-registry] [--no-prometheus] [--registry-tls] [--registry-auth]")
+		fmt.Fprintln(os.Stderr, "usage: devenv up [--clusters N] [--istiod] [--env-file PATH] [--no-registry] [--no-prometheus] [--registry-tls] [--registry-auth]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("devenv up", flag.ExitOnError)
@@ -33,6 +34,7 @@ func main() {
 	noPrometheus := fs.Bool("no-prometheus", false, "do not start Prometheus and the telemetry source")
 	registryTLS := fs.Bool("registry-tls", false, "serve the registry over HTTPS with a generated CA")
 	registryAuth := fs.Bool("registry-auth", false, "require basic authentication on the registry")
+	istiod := fs.Bool("istiod", false, "start an istiod per cluster (each reading the others through remote secrets)")
 	_ = fs.Parse(os.Args[2:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -42,6 +44,7 @@ func main() {
 		Registry:        !*noRegistry,
 		RegistryOptions: devenv.RegistryOptions{TLS: *registryTLS, Auth: *registryAuth},
 		Prometheus:      !*noPrometheus,
+		Istiod:          *istiod,
 	}, *envFile); err != nil {
 		fmt.Fprintf(os.Stderr, "devenv: %v\n", err)
 		os.Exit(1)
@@ -49,7 +52,7 @@ func main() {
 }
 
 func run(ctx context.Context, opts devenv.Options, envFile string) error {
-	fmt.Fprintf(os.Stderr, "devenv: starting %d cluster(s), registry=%t, prometheus=%t\n", opts.Clusters, opts.Registry, opts.Prometheus)
+	fmt.Fprintf(os.Stderr, "devenv: starting %d cluster(s), registry=%t, prometheus=%t, istiod=%t\n", opts.Clusters, opts.Registry, opts.Prometheus, opts.Istiod)
 	env, err := devenv.Up(ctx, opts)
 	if err != nil {
 		return err
@@ -97,10 +100,15 @@ func envScript(env *devenv.Env) string {
 		}
 	}
 	var names []string
-	for _, c := range env.Clusters {
+	for i, c := range env.Clusters {
 		key := "KUBECONFIG_" + envName(c.Name)
 		export(key, c.Kubeconfig)
 		names = append(names, c.Name)
+		if i < len(env.Istiods) && env.Istiods[i] != nil {
+			export("ISTIO_CLUSTER_ID_"+envName(c.Name), c.ClusterID)
+			export("ISTIOD_XDS_"+envName(c.Name), env.Istiods[i].GRPCAddr)
+			export("ISTIOD_DEBUG_"+envName(c.Name), env.Istiods[i].HTTPAddr)
+		}
 	}
 	if len(env.Clusters) > 0 {
 		export("AVIARY_CLUSTERS", strings.Join(names, " "))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,16 +25,31 @@ type ClusterOptions struct {
 	SkipIstioCRDs bool
 	// Nodes is the number of kwok nodes (default 1).
 	Nodes int
+	// ClusterID is the cluster's Istio cluster ID, the name istiod knows it
+	// by (--clusterID, a remote secret's key, the topology.istio.io/cluster
+	// label of its endpoints). Default: the cluster's name; StartClusters
+	// numbers a set one like Name.
+	ClusterID string
+	// PodCIDR is the range kwok gives pod IPs from (for every cluster of
+	// StartClusters when set). Default: a /16 of its own per cluster of
+	// this process (10.244.0.0/16, 10.245.0.0/16, ...), so that pod IPs tell
+	// clusters apart as in a single-network mesh.
+	PodCIDR string
 }
 
 // Cluster is a real Kubernetes control plane on loopback: etcd,
 // kube-apiserver, kube-controller-manager (deployment, replicaset,
-// node-lifecycle, serviceaccount, namespace and garbage-collector
-// controllers), kube-scheduler and kwok, which plays the kubelet: pods are
-// scheduled onto fake nodes and become Running and Ready without containers.
+// endpointslice, node-lifecycle, serviceaccount, namespace and
+// garbage-collector controllers), kube-scheduler and kwok, which plays the
+// kubelet: pods are scheduled onto fake nodes and become Running and Ready
+// without containers, with IPs from PodCIDR.
 type Cluster struct {
 	// Name is the cluster's name (also its kubeconfig context).
 	Name string
+	// ClusterID is the cluster's Istio cluster ID (see ClusterOptions).
+	ClusterID string
+	// PodCIDR is the range its pods' IPs come from.
+	PodCIDR string
 	// Kubeconfig is the path of an admin (system:masters) kubeconfig.
 	Kubeconfig string
 	// Server is the API server URL, "https://127.0.0.1:<port>".
@@ -85,6 +101,12 @@ func NewCluster(ctx context.Context, opts ClusterOptions) (*Cluster, error) {
 	}
 	if opts.Nodes <= 0 {
 		opts.Nodes = 1
+	}
+	if opts.ClusterID == "" {
+		opts.ClusterID = opts.Name
+	}
+	if opts.PodCIDR == "" {
+		opts.PodCIDR = nextPodCIDR()
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -140,6 +162,12 @@ func NewClusters(ctx context.Context, n int, opts ClusterOptions) ([]*Cluster, e
 	for i := range n {
 		o := opts
 		o.Name = clusterName(opts.Name, i, n)
+		if opts.ClusterID != "" {
+			o.ClusterID = clusterName(opts.ClusterID, i, n)
+		}
+		if opts.PodCIDR == "" {
+			o.PodCIDR = nextPodCIDR() // in order: cluster-1 gets the lowest
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -156,6 +184,21 @@ func NewClusters(ctx context.Context, n int, opts ClusterOptions) ([]*Cluster, e
 		return nil, err
 	}
 	return clusters, nil
+}
+
+// podCIDRs counts the pod ranges handed out by nextPodCIDR.
+var podCIDRs atomic.Int32
+
+// nextPodCIDR returns a /16 no other cluster of this process has:
+// 10.244-255, then 10.128-243 (clear of the service range 10.96.0.0/16 and
+// kwok's node IP 10.0.0.1), then round again.
+func nextPodCIDR() string {
+	k := int(podCIDRs.Add(1) - 1)
+	octet := 244 + k
+	if k >= 12 {
+		octet = 128 + (k-12)%116
+	}
+	return fmt.Sprintf("10.%d.0.0/16", octet)
 }
 
 func clusterName(base string, i, n int) string {

@@ -19,9 +19,10 @@ import (
 )
 
 // controllers run by kube-controller-manager: enough for Deployments to roll
-// out, nodes to lose their not-ready taint, namespaces to get a default
-// ServiceAccount and deletions to cascade.
-const controllers = "deployment-controller,replicaset-controller,node-lifecycle-controller," +
+// out, Services to get EndpointSlices (istiod's endpoints), nodes to lose
+// their not-ready taint, namespaces to get a default ServiceAccount and
+// deletions to cascade.
+const controllers = "deployment-controller,replicaset-controller,endpointslice-controller,node-lifecycle-controller," +
 	"serviceaccount-controller,namespace-controller,garbage-collector-controller"
 
 // clusterTools are the binaries a cluster runs (see internal/toolcache).
@@ -35,7 +36,7 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Name: opts.Name, Dir: dir, token: randomHex(24)}
+	c := &Cluster{Name: opts.Name, ClusterID: opts.ClusterID, PodCIDR: opts.PodCIDR, Dir: dir, token: randomHex(24)}
 	defer func() {
 		if err != nil {
 			_ = c.Close()
@@ -129,7 +130,7 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		{"kwok", []string{kubeconfig, "--manage-all-nodes=true",
 			"--config=" + filepath.Join(dir, "kwok.yaml"),
 			"--node-lease-duration-seconds=40",
-			"--cidr=10.244.0.0/16", "--node-ip=10.0.0.1"}},
+			"--cidr=" + opts.PodCIDR, "--node-ip=10.0.0.1"}},
 	} {
 		proc, err := startProcess(p.name, bins[p.name], p.args, filepath.Join(dir, p.name+".log"), childEnv...)
 		if err != nil {

@@ -30,15 +30,30 @@
 //	c := devenv.StartCluster(t, devenv.ClusterOptions{})
 //	cs := devenv.StartClusters(t, 3, devenv.ClusterOptions{}) // "cluster-1".."cluster-3", in parallel
 //	c.Name, c.Kubeconfig (admin file), c.RESTConfig(), c.Client() (*kubernetes.Clientset), c.Server, c.CAFile
+//	c.ClusterID (Istio cluster ID, default c.Name), c.PodCIDR (a /16 per cluster of the process)
+//	ips, err := c.PodIPs(ctx, "shop", "app=cart")      // running pods' IPs, in address order
 //	path := c.KubeconfigForRole(t, "shop", []rbacv1.PolicyRule{...})        // least-privilege SA token
 //	path := c.KubeconfigForClusterRole(t, "shop", []rbacv1.PolicyRule{...})
 //	c.EnsureNamespace(ctx, "shop")                    // new namespaces get a default ServiceAccount
 //	devenv.NewCluster(ctx, opts) / devenv.NewClusters(ctx, n, opts) / c.Close()
 //
 // Pods are scheduled onto kwok's fake node and become Running and Ready
-// without containers, so Deployments roll out and become Available. The
-// controller-manager runs the deployment, replicaset, node-lifecycle,
-// serviceaccount, namespace and garbage-collector controllers only.
+// without containers, with IPs from the cluster's PodCIDR, so Deployments
+// roll out and become Available. The controller-manager runs the
+// deployment, replicaset, endpointslice, node-lifecycle, serviceaccount,
+// namespace and garbage-collector controllers only.
+//
+// istiod (pilot-discovery of istio.io/istio, Istio 1.31 development; about
+// a second to start), on demand, for one cluster and any number of remote
+// clusters (remote secrets in istio-system):
+//
+//	i := devenv.StartIstiod(t, c, devenv.IstiodOptions{})                                  // one cluster
+//	i := devenv.StartIstiod(t, c1, devenv.IstiodOptions{Remotes: []*devenv.Cluster{c2}}) // c2 joins
+//	i.GRPCAddr (plain-text xDS), i.HTTPAddr (/ready, /debug/...), i.ClusterID
+//	devenv.NewIstiod(ctx, c, opts) / i.Close(); i.LogTail(n)
+//
+// It runs without TLS, CA or webhooks; its log goes to the test log when
+// the test fails. Package internal/xdsprobe asks it what an Envoy receives.
 //
 // Telemetry and Prometheus (Debian's prometheus on PATH, else built):
 //
@@ -60,6 +75,7 @@
 // Everything at once (used by hack/devenv):
 //
 //	env, err := devenv.Up(ctx, devenv.Options{Clusters: 3, Registry: true, Prometheus: true})
+//	env, err := devenv.Up(ctx, devenv.Options{Clusters: 2, Istiod: true}) // an istiod per cluster, each reading the other
 //	defer env.Close()
 //
 // # Binaries and clean-up
@@ -74,5 +90,5 @@
 // timeout. Scratch directories live under $TMPDIR/aviary-devenv and are
 // removed on Close; those left by a killed process are swept by the next
 // run. Set AVIARY_DEVENV_KEEP=1 to keep them (process logs are *.log in
-// Cluster.Dir and Prometheus.Dir).
+// Cluster.Dir, Istiod.Dir and Prometheus.Dir).
 package devenv

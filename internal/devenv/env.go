@@ -21,6 +21,9 @@ type Options struct {
 	RegistryOptions RegistryOptions
 	// Prometheus starts a telemetry source and a Prometheus scraping it.
 	Prometheus bool
+	// Istiod starts an istiod for every cluster, each reading the other
+	// clusters through remote secrets (multi-primary, one network).
+	Istiod bool
 }
 
 // Env is a running environment. Fields are nil for parts not asked for.
@@ -29,6 +32,8 @@ type Env struct {
 	Clusters   []*Cluster
 	Telemetry  *Telemetry
 	Prometheus *Prometheus
+	// Istiods holds the istiod of each cluster, in the order of Clusters.
+	Istiods []*Istiod
 	// Ready is how long Up took.
 	Ready time.Duration
 }
@@ -81,13 +86,44 @@ func Up(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("starting the environment: %w", err)
 	}
+	if opts.Istiod {
+		if err := env.startIstiods(ctx); err != nil {
+			return nil, fmt.Errorf("starting the environment: %w", err)
+		}
+	}
 	env.Ready = time.Since(start)
 	return env, nil
+}
+
+// startIstiods starts an istiod per cluster, in parallel, each with the
+// other clusters as remotes.
+func (e *Env) startIstiods(ctx context.Context) error {
+	e.Istiods = make([]*Istiod, len(e.Clusters))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, c := range e.Clusters {
+		var remotes []*Cluster
+		for j, r := range e.Clusters {
+			if j != i {
+				remotes = append(remotes, r)
+			}
+		}
+		g.Go(func() error {
+			var err error
+			e.Istiods[i], err = NewIstiod(gctx, c, IstiodOptions{Remotes: remotes})
+			return err
+		})
+	}
+	return g.Wait()
 }
 
 // Close stops everything.
 func (e *Env) Close() error {
 	var errs []error
+	for _, i := range e.Istiods {
+		if i != nil {
+			errs = append(errs, i.Close())
+		}
+	}
 	for _, c := range e.Clusters {
 		if c != nil {
 			errs = append(errs, c.Close())

@@ -1,5 +1,5 @@
 // Package toolcache finds the command-line tools that the real-environment
-// tests run (etcd, kube-apiserver, kwok, Prometheus, cosign, ...), building
+// tests run (etcd, kube-apiserver, kwok, istiod, Prometheus, cosign, ...), building
 // each one once from a pinned tools module under hack/ and caching the binary.
 //
 // Path(ctx, name) returns a binary for a tool in the table below:
@@ -14,7 +14,8 @@
 //     lock keeps parallel test processes from building the same tool twice.
 //
 // The first build of the Kubernetes binaries takes about ten minutes on two
-// cores; "go run ./hack/toolcache all" builds everything ahead of time.
+// cores, and istiod's (pilot-discovery, from hack/istiod) about as long
+// again; "go run ./hack/toolcache all" builds everything ahead of time.
 //
 // This is a test helper: it prints one line to stderr when it builds.
 package toolcache

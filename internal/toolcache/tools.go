@@ -36,6 +36,10 @@ const (
 		" -X k8s.io/client-go/pkg/version.gitMinor=37"
 )
 
+// istioVersion is istio.io/istio's pseudo-version pinned by hack/istiod: the
+// master branch after Istio 1.31 was cut (its VERSION file says 1.31).
+const istioVersion = "v0.0.0-20260827124520-eed52ebb66ad"
+
 var table = []Tool{
 	{Name: "etcd", Module: "etcd", Package: "go.etcd.io/etcd/server/v3", Version: "v3.6.7",
 		LDFlags: "-s -w", Env: []string{"KUBEBUILDER_ASSETS"}},
@@ -57,6 +61,9 @@ var table = []Tool{
 		LDFlags: "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v0.22.1"},
 	{Name: "oras", Module: "bench", Package: "oras.land/oras/cmd/oras", Version: "v1.3.6",
 		LDFlags: "-s -w -X oras.land/oras/internal/version.Version=1.3.6 -X oras.land/oras/internal/version.BuildMetadata="},
+	{Name: "pilot-discovery", Module: "istiod", Package: "istio.io/istio/pilot/cmd/pilot-discovery", Version: istioVersion,
+		LDFlags: "-s -w -X istio.io/istio/pkg/version.buildVersion=1.31-dev" +
+			" -X istio.io/istio/pkg/version.buildGitRevision=eed52ebb66ad -X istio.io/istio/pkg/version.buildStatus=Clean"},
 	{Name: "prometheus", Module: "prometheus", Package: "github.com/prometheus/prometheus/cmd/prometheus", Version: "v0.316.0",
 		LDFlags: "-s -w", PathEnv: "AVIARY_PROMETHEUS", LookPath: true},
 }
