@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aviary-cd/aviary/pkg/markdown"
 )
 
 // Markdown renders the report for a CI step summary: the settings, then per
@@ -53,11 +55,15 @@ func (s Settings) describe() string {
 	if len(s.Metrics) > 0 {
 		out += "\n| metric | threshold |\n| --- | --- |\n"
 		for _, name := range sortedKeys(s.Metrics) {
-			out += fmt.Sprintf("| %s | %s |\n", cell(name), cell(s.Metrics[name]))
+			out += fmt.Sprintf("| %s | %s |\n", markdown.Text(name), markdown.Text(s.Metrics[name]))
 		}
 	}
 	if len(s.Webhooks) > 0 {
-		out += "\nWebhooks: " + strings.Join(s.Webhooks, ", ") + ".\n"
+		names := make([]string, len(s.Webhooks))
+		for i, w := range s.Webhooks {
+			names[i] = markdown.Text(w)
+		}
+		out += "\nWebhooks: " + strings.Join(names, ", ") + ".\n"
 	}
 	return out
 }
@@ -69,7 +75,7 @@ func writeStep(b *strings.Builder, s StepReport) {
 	}
 	fmt.Fprintf(b, "\n#### Step %d: %s — %s\n\n", s.Step, title, statusWord(s.Status))
 	if s.Reason != "" {
-		fmt.Fprintf(b, "%s\n\n", oneLine(s.Reason))
+		fmt.Fprintf(b, "%s\n\n", markdown.Text(s.Reason))
 	}
 	if len(s.Measurements) > 0 {
 		b.WriteString("| # | time (UTC) | service | metric | canary | stable | threshold | verdict |\n")
@@ -85,18 +91,18 @@ func writeStep(b *strings.Builder, s StepReport) {
 					verdict += ": " + res.Reason
 				}
 				fmt.Fprintf(b, "| %d/%d | %s | %s | %s | %s | %s | %s | %s |\n",
-					m.Index, m.Of, m.Time.UTC().Format(time.TimeOnly), cell(res.Service), cell(metric),
-					cell(value(res.Canary, res.Metric)), cell(value(res.Stable, res.Metric)), cell(res.Threshold), cell(verdict))
+					m.Index, m.Of, m.Time.UTC().Format(time.TimeOnly), markdown.Text(res.Service), markdown.Text(metric),
+					markdown.Text(value(res.Canary, res.Metric)), markdown.Text(value(res.Stable, res.Metric)), markdown.Text(res.Threshold), markdown.Text(verdict))
 			}
 		}
 	}
 	for _, w := range s.Webhooks {
-		fmt.Fprintf(b, "\nWebhook `%s` for %s: %s in %v", w.Name, w.Service, statusWord(w.Status), w.Duration.Duration)
+		fmt.Fprintf(b, "\nWebhook %s for %s: %s in %v", markdown.Code(w.Name), markdown.Text(w.Service), statusWord(w.Status), w.Duration.Duration)
 		if w.Code != 0 {
 			fmt.Fprintf(b, " (HTTP %d)", w.Code)
 		}
 		if w.Reason != "" {
-			fmt.Fprintf(b, ": %s", oneLine(w.Reason))
+			fmt.Fprintf(b, ": %s", markdown.Text(w.Reason))
 		}
 		b.WriteString("\n")
 	}
@@ -190,15 +196,6 @@ func statusWord(s Status) string {
 	default:
 		return string(s)
 	}
-}
-
-// cell makes text safe inside a Markdown table cell.
-func cell(s string) string {
-	return strings.ReplaceAll(oneLine(s), "|", `\|`)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func sortedKeys(m map[string]string) []string {

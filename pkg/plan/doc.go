@@ -9,11 +9,14 @@
 // pushes it to a registry repository or an OCI layout and tags it with the
 // version, refusing (outcome.Negative, *TagConflictError) to move a version
 // tag that names another plan, and pushing nothing when it names this one.
+// Pack reads its artifact back with the readers' own check (default Limits,
+// Plan.Check): a plan that is published can be read by every later step.
 //
 // Reading (every later step): Read takes a reference by digest — a tag only
 // with ReadOptions.AllowTag, resolved once — checks every blob's size
 // against Limits before fetching and its digest while reading, decodes and
-// checks the plan document, and unpacks the manifests safely into memory
+// checks the plan document — names are DNS-1123 labels, every string a
+// writer might print is checked (Plan.Check) — and unpacks the manifests safely into memory
 // (ReadBundle). The result, Loaded, offers the manifests per service as
 // files, YAML documents or unstructured Kubernetes objects.
 //

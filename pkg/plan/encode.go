@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
+	"github.com/aviary-cd/aviary/pkg/registry"
 )
 
 // semverPattern is the pattern semver.org gives for a semantic version 2.0.0.
@@ -16,15 +16,19 @@ var semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*
 	`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 
 // CheckVersion reports whether v is a semantic version (2.0.0) without a
-// leading "v": 1.4.0, 2.0.0-rc.1.
+// leading "v" — 1.4.0, 2.0.0-rc.1 — whose VersionTag is a valid OCI tag (at
+// most 128 characters): the plan is tagged with it.
 func CheckVersion(v string) error {
 	if semverPattern.MatchString(v) {
+		if err := registry.ValidTag(VersionTag(v)); err != nil {
+			return fmt.Errorf("version %s is %d characters; the plan is tagged with its version and an OCI tag holds at most 128", quote(v), len(v))
+		}
 		return nil
 	}
 	if strings.HasPrefix(v, "v") && semverPattern.MatchString(v[1:]) {
-		return fmt.Errorf("version %q: drop the leading v (%s)", v, v[1:])
+		return fmt.Errorf("version %s: drop the leading v (%s)", quote(v), quote(v[1:]))
 	}
-	return fmt.Errorf("version %q is not a semantic version such as 1.4.0 or 2.0.0-rc.1", v)
+	return fmt.Errorf("version %s is not a semantic version such as 1.4.0 or 2.0.0-rc.1", quote(v))
 }
 
 // VersionTag is the OCI tag of a version: the version itself, with '+'
@@ -59,45 +63,4 @@ func Decode(data []byte) (*Plan, error) {
 		return nil, err
 	}
 	return &p, nil
-}
-
-// Check verifies what every reader relies on: the document is a v1 release
-// plan, the version is semantic, every service has a name and an image
-// pinned by a valid digest.
-func (p *Plan) Check() error {
-	if p.APIVersion != APIVersion || p.Kind != Kind {
-		return fmt.Errorf("not a release plan: apiVersion %q, kind %q; want %s %s", p.APIVersion, p.Kind, APIVersion, Kind)
-	}
-	if err := CheckVersion(p.Version); err != nil {
-		return err
-	}
-	if p.Source.Commit == "" {
-		return fmt.Errorf("plan has no source commit")
-	}
-	if len(p.Services) == 0 {
-		return fmt.Errorf("plan has no services")
-	}
-	seen := map[string]bool{}
-	for i, s := range p.Services {
-		if s.Name == "" {
-			return fmt.Errorf("services[%d] has no name", i)
-		}
-		if seen[s.Name] {
-			return fmt.Errorf("services[%d]: duplicate service %q", i, s.Name)
-		}
-		seen[s.Name] = true
-		repo, dgst, ok := strings.Cut(s.Image, "@")
-		if !ok || repo == "" {
-			return fmt.Errorf("service %q: image %q is not pinned by digest", s.Name, s.Image)
-		}
-		if _, err := digest.Parse(dgst); err != nil {
-			return fmt.Errorf("service %q: image %q: %w", s.Name, s.Image, err)
-		}
-		for _, m := range s.Manifests {
-			if !strings.HasPrefix(m, s.Name+"/") {
-				return fmt.Errorf("service %q: manifest %q is outside %s/", s.Name, m, s.Name)
-			}
-		}
-	}
-	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/content/memory"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
 // Layer titles, for people who pull a plan with oras.
@@ -36,13 +38,17 @@ type Artifact struct {
 // from files (the paths under each service's name) and sets APIVersion and
 // Kind. Equal plans and files give a byte-identical artifact: the
 // creation time is the source commit's time.
+//
+// Pack then reads the artifact back with the check Read makes, under the
+// default Limits, and refuses (outcome.Invalid) a plan that a later step
+// would refuse to read: a plan that is published can be deployed.
 func Pack(ctx context.Context, p *Plan, files map[string][]byte) (*Artifact, error) {
 	p.APIVersion, p.Kind = APIVersion, Kind
 	p.Source.Time = p.Source.Time.UTC().Truncate(time.Second)
 	byService := map[string][]string{}
 	for path := range files {
 		if err := checkBundlePath(path); err != nil {
-			return nil, fmt.Errorf("packing plan: %w", err)
+			return nil, outcome.Invalidf("packing plan: %w", err)
 		}
 		svc, _, _ := cutService(path)
 		byService[svc] = append(byService[svc], path)
@@ -57,10 +63,10 @@ func Pack(ctx context.Context, p *Plan, files map[string][]byte) (*Artifact, err
 		delete(byService, s.Name)
 	}
 	for svc := range byService {
-		return nil, fmt.Errorf("packing plan: manifests for %q, which is not a service of the plan", svc)
+		return nil, outcome.Invalidf("packing plan: manifests for %q, which is not a service of the plan", svc)
 	}
 	if err := p.Check(); err != nil {
-		return nil, fmt.Errorf("packing plan: %w", err)
+		return nil, outcome.Invalidf("packing plan: %w", err)
 	}
 
 	doc, err := Encode(p)
@@ -99,6 +105,10 @@ func Pack(ctx context.Context, p *Plan, files map[string][]byte) (*Artifact, err
 	manifest, err := content.FetchAll(ctx, store, desc)
 	if err != nil {
 		return nil, err
+	}
+	asIs := func(err error) error { return err }
+	if _, _, err := load(ctx, store, desc, Limits{}.withDefaults(), "plan "+desc.Digest.String(), asIs); err != nil {
+		return nil, fmt.Errorf("packing plan: later steps would refuse to read it: %w", err)
 	}
 	return &Artifact{Plan: doc, Bundle: bundle, Manifest: manifest, Descriptor: desc, store: store}, nil
 }

@@ -3,12 +3,16 @@ package plan
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
 // TestPackCanonical checks that equal inputs give byte-identical plan
@@ -110,6 +114,52 @@ func TestPackRefuses(t *testing.T) {
 			_, err := Pack(context.Background(), p, files)
 			if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tt.wantE)) {
 				t.Errorf("Pack() error = %v, want it to contain %q", err, tt.wantE)
+			}
+		})
+	}
+}
+
+// TestPackRefusesWhatReadersRefuse checks the writer against the reader:
+// whatever Read with the default Limits would refuse, Pack refuses as
+// outcome.Invalid, so bundle-plan never publishes (and immutably tags) a plan
+// later steps cannot read.
+func TestPackRefusesWhatReadersRefuse(t *testing.T) {
+	tooMany := func(p *Plan, f map[string][]byte) {
+		for i := range DefaultBundleFilesLimit {
+			f[fmt.Sprintf("web/x/%05d.yaml", i)] = []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(p *Plan, files map[string][]byte)
+		wantE string
+	}{
+		{"more files than readers accept", tooMany, "manifests bundle holds more than 10000 files"},
+		{"service name with a new line", func(p *Plan, f map[string][]byte) {
+			p.Services[1].Name = "web\n::set-output name=x::1"
+			delete(f, "web/deployment.yaml")
+		},
+			`services[1].name: "web\n::set-output name=x::1" is not a DNS-1123 label`},
+		{"version too long for a tag", func(p *Plan, f map[string][]byte) { p.Version = "1.4.0-" + strings.Repeat("a", 130) },
+			"an OCI tag holds at most 128"},
+		{"source repository with an escape", func(p *Plan, f map[string][]byte) { p.Source.Repository = "https://git.example/\x1b[2Jshop" },
+			"source.repository:"},
+		{"short commit", func(p *Plan, f map[string][]byte) { p.Source.Commit = "3f1c2d4" }, "source.commit:"},
+		{"bad tag", func(p *Plan, f map[string][]byte) { p.Services[0].Tag = "1.4.0\n" }, "services[0].tag (service api)"},
+		{"config that does not validate", func(p *Plan, f map[string][]byte) { p.Config.Services[0].Name = "API" },
+			`config.services[0].name: "API" is not a DNS-1123 label`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, files := samplePlan()
+			files = maps.Clone(files)
+			tt.edit(p, files)
+			_, err := Pack(context.Background(), p, files)
+			if err == nil || !strings.Contains(err.Error(), tt.wantE) {
+				t.Fatalf("Pack() error = %v, want it to contain %q", err, tt.wantE)
+			}
+			if outcome.KindOf(err) != outcome.KindInvalid {
+				t.Errorf("Pack() error kind = %v, want invalid", outcome.KindOf(err))
 			}
 		})
 	}

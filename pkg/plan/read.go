@@ -119,38 +119,53 @@ func Read(ctx context.Context, ref string, opts ReadOptions) (*Loaded, error) {
 	if mdesc.Digest != r.Digest {
 		return nil, outcome.Externalf("registry %s answered %s for plan %s", where, mdesc.Digest, r)
 	}
+	p, files, err := load(ctx, target, mdesc, limits, r.String(), fail)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Ref: r.String(), Digest: r.Digest, Plan: p, Manifests: files}, nil
+}
+
+// load fetches what the plan manifest mdesc names from target and checks
+// all of it: the manifest, the plan document (Check) and the manifests
+// bundle (ReadBundle), each within limits, and that every manifest the plan
+// lists is in the bundle. It is the one check of a plan, shared by Read and
+// by Pack, so that bundle-plan cannot publish a plan a reader refuses. name
+// prefixes the messages; fail classifies fetch errors. What is wrong with
+// the plan itself is outcome.Invalid.
+func load(ctx context.Context, target oras.ReadOnlyTarget, mdesc ocispec.Descriptor, limits Limits, name string, fail func(error) error) (*Plan, map[string][]byte, error) {
 	raw, err := fetch(ctx, target, mdesc, limits.Manifest, "plan manifest")
 	if err != nil {
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
 	planDesc, bundleDesc, err := parseManifest(raw)
 	if err != nil {
-		return nil, outcome.Invalidf("%s: %w", r, err)
+		return nil, nil, outcome.Invalidf("%s: %w", name, err)
 	}
 	doc, err := fetch(ctx, target, planDesc, limits.Plan, "plan document")
 	if err != nil {
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
 	p, err := Decode(doc)
 	if err != nil {
-		return nil, outcome.Invalidf("%s: %w", r, err)
+		return nil, nil, outcome.Invalidf("%s: %w", name, err)
 	}
 	bundle, err := fetch(ctx, target, bundleDesc, limits.Bundle, "manifests bundle")
 	if err != nil {
-		return nil, fail(err)
+		return nil, nil, fail(err)
 	}
 	files, err := ReadBundle(bytes.NewReader(bundle), limits)
 	if err != nil {
-		return nil, outcome.Invalidf("%s: %w", r, err)
+		return nil, nil, outcome.Invalidf("%s: %w", name, err)
 	}
 	for _, s := range p.Services {
 		for _, m := range s.Manifests {
 			if _, ok := files[m]; !ok {
-				return nil, outcome.Invalidf("%s: service %q lists manifest %q, which the bundle lacks", r, s.Name, m)
+				return nil, nil, outcome.Invalidf("%s: service %q lists manifest %q, which the bundle lacks", name, s.Name, m)
 			}
 		}
 	}
-	return &Loaded{Ref: r.String(), Digest: r.Digest, Plan: p, Manifests: files}, nil
+	return p, files, nil
 }
 
 // checkReadRef applies the digest-only rule.

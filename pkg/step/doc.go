@@ -72,6 +72,14 @@
 // --log-format=json. The final error is printed once on stderr, and on
 // GitHub also as an error annotation.
 //
+// Text a step did not write itself (names from a plan, errors from a
+// registry) is made inert by the writers, once: control characters and
+// bidirectional overrides are written as escapes in logs, annotations,
+// groups and summaries; every line of a multi-line log message carries the
+// prefix; GitHub's workflow-command markers ("##[" anywhere, "::" at a line
+// start) are broken on stdout and stderr. Markdown structure is the summary
+// builder's business: it embeds outside text with package markdown.
+//
 // # Exit codes
 //
 //	  0  success

@@ -12,15 +12,30 @@ import (
 
 // newLogger returns the step's logger on w: human text prefixed with
 // "aviary <step>:" or, with format "json", one JSON object per line. Secret
-// values are redacted from messages and attributes in both.
+// values are redacted from messages and attributes in both, control
+// characters escaped and workflow commands broken (see escape.go).
 func newLogger(w io.Writer, format, step string, sec *secrets) *slog.Logger {
 	var h slog.Handler
 	if format == "json" {
-		h = slog.NewJSONHandler(w, nil).WithAttrs([]slog.Attr{slog.String("step", step)})
+		h = slog.NewJSONHandler(jsonConsole{w}, nil).WithAttrs([]slog.Attr{slog.String("step", step)})
 	} else {
 		h = newTextHandler(w, "aviary "+step+": ")
 	}
 	return slog.New(&redactHandler{next: h, sec: sec})
+}
+
+// jsonConsole breaks GitHub's "##[" command marker in JSON log lines the
+// way JSON allows: the bracket written as \u005b decodes to the same text.
+type jsonConsole struct{ w io.Writer }
+
+func (j jsonConsole) Write(p []byte) (int, error) {
+	if !bytes.Contains(p, []byte(commandMarker)) {
+		return j.w.Write(p)
+	}
+	if _, err := j.w.Write(bytes.ReplaceAll(p, []byte(commandMarker), []byte(`##\u005b`))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // textHandler writes "aviary step: [level: ]message key=value ...". The
@@ -64,23 +79,33 @@ func (h *textHandler) Handle(ctx context.Context, r slog.Record) error {
 	if err := h.attrs.Handle(ctx, r); err != nil {
 		return err
 	}
-	var line strings.Builder
-	line.WriteString(h.prefix)
+	level := ""
 	switch {
 	case r.Level >= slog.LevelError:
-		line.WriteString("error: ")
+		level = "error: "
 	case r.Level >= slog.LevelWarn:
-		line.WriteString("warning: ")
+		level = "warning: "
 	case r.Level < slog.LevelInfo:
-		line.WriteString("debug: ")
+		level = "debug: "
 	}
-	line.WriteString(r.Message)
+	// Every line of a multi-line message carries the prefix, so that no
+	// line of the log starts with text the step did not write.
+	lines := strings.Split(r.Message, "\n")
 	if attrs := strings.TrimSpace(h.st.buf.String()); attrs != "" {
-		line.WriteString(" ")
-		line.WriteString(attrs)
+		lines[len(lines)-1] += " " + attrs
 	}
-	line.WriteString("\n")
-	_, err := io.WriteString(h.st.out, line.String())
+	var out strings.Builder
+	for i, l := range lines {
+		out.WriteString(h.prefix)
+		if i == 0 {
+			out.WriteString(level)
+		} else {
+			out.WriteString("  ")
+		}
+		out.WriteString(breakCommands(l))
+		out.WriteString("\n")
+	}
+	_, err := io.WriteString(h.st.out, out.String())
 	return err
 }
 
@@ -92,8 +117,9 @@ func (h *textHandler) WithGroup(name string) slog.Handler {
 	return &textHandler{prefix: h.prefix, attrs: h.attrs.WithGroup(name), st: h.st}
 }
 
-// redactHandler replaces secret values in messages and attributes before the
-// next handler sees them.
+// redactHandler replaces secret values in messages and attributes, and
+// escapes their control characters but line breaks and tabs, before the next
+// handler sees them.
 type redactHandler struct {
 	next slog.Handler
 	sec  *secrets
@@ -104,7 +130,7 @@ func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.sec.redact(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, h.clean(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.redactAttr(a))
 		return true
@@ -128,7 +154,7 @@ func (h *redactHandler) redactAttr(a slog.Attr) slog.Attr {
 	a.Value = a.Value.Resolve()
 	switch a.Value.Kind() {
 	case slog.KindString:
-		a.Value = slog.StringValue(h.sec.redact(a.Value.String()))
+		a.Value = slog.StringValue(h.clean(a.Value.String()))
 	case slog.KindGroup:
 		group := a.Value.Group()
 		red := make([]slog.Attr, len(group))
@@ -139,9 +165,14 @@ func (h *redactHandler) redactAttr(a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		// Errors, Stringers, structs: redact their printed form.
 		text := fmt.Sprint(a.Value.Any())
-		if red := h.sec.redact(text); red != text {
+		if red := h.clean(text); red != text {
 			a.Value = slog.StringValue(red)
 		}
 	}
 	return a
+}
+
+// clean redacts secrets and escapes control characters.
+func (h *redactHandler) clean(text string) string {
+	return escapeControl(h.sec.redact(text), "\n\t")
 }

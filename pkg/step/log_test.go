@@ -24,6 +24,35 @@ aviary deploy-canary: error: failed req.err=boom
 	}
 }
 
+func TestTextLogLines(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, "text", "promote", nil)
+	log.Warn("two\n::error::lines ##[x]", "service", "a\nb")
+	log.Info("ansi \x1b[31mred")
+	want := `aviary promote: warning: two
+aviary promote:   \::error::lines ##\[x] service="a\nb"
+aviary promote: ansi \x1b[31mred
+`
+	if got := buf.String(); got != want {
+		t.Errorf("text log =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestJSONLogBreaksCommands(t *testing.T) {
+	var buf bytes.Buffer
+	newLogger(&buf, "json", "promote", nil).Info("a ##[add-mask]x\x1b")
+	if bytes.Contains(buf.Bytes(), []byte("##[")) {
+		t.Errorf("JSON log holds ##[: %s", buf.Bytes())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("log line is not JSON: %v\n%s", err, buf.String())
+	}
+	if want := `a ##[add-mask]x\x1b`; rec["msg"] != want {
+		t.Errorf("record[msg] = %q, want %q", rec["msg"], want)
+	}
+}
+
 func TestJSONLog(t *testing.T) {
 	var buf bytes.Buffer
 	sec := &secrets{values: []string{"hunter2"}}

@@ -55,7 +55,10 @@ func (g *githubSink) mask(values []string) {
 	}
 }
 
+// group and annotate write commandText; go-githubactions escapes '%' and
+// line breaks in command messages.
 func (g *githubSink) group(title string) func() {
+	title = commandText(title)
 	g.guard("group", func() { g.gh.Group(title) })
 	ended := false
 	return func() {
@@ -67,6 +70,7 @@ func (g *githubSink) group(title string) func() {
 }
 
 func (g *githubSink) annotate(level slog.Level, msg string) {
+	msg = commandText(msg)
 	switch {
 	case level >= slog.LevelError:
 		g.guard("annotation", func() { g.gh.Errorf("%s", msg) })
@@ -79,10 +83,10 @@ func (g *githubSink) annotate(level slog.Level, msg string) {
 
 func (g *githubSink) summary(markdown string) {
 	if g.summaryFile == "" {
-		fmt.Fprintln(g.stderr, markdown)
+		fmt.Fprintln(g.stderr, consoleText(markdown))
 		return
 	}
-	if err := appendFile(g.summaryFile, markdown); err != nil {
+	if err := appendFile(g.summaryFile, escapeControl(markdown, "\n\t")); err != nil {
 		g.log.Warn("writing the step summary", "error", err)
 	}
 }

@@ -43,6 +43,9 @@ func dotenv(outs []outputValue) (string, error) {
 		if strings.ContainsAny(o.value, "\r\n") {
 			return "", fmt.Errorf("output %q: GitLab dotenv values must be a single line", o.name)
 		}
+		if needsEscape(o.value, "\t") {
+			return "", fmt.Errorf("output %q: GitLab dotenv values cannot carry control characters", o.name)
+		}
 		fmt.Fprintf(&b, "%s=%s\n", key, o.value)
 	}
 	if b.Len() > GitLabDotenvMaxBytes {

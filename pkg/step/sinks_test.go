@@ -176,6 +176,7 @@ func TestDotenv(t *testing.T) {
 		{"value with equals and quotes", []outputValue{{"a", `x=y "z"`}}, "A=x=y \"z\"\n", ""},
 		{"multi-line", []outputValue{{"a", "x\nOTHER=evil"}}, "", `output "a": GitLab dotenv values must be a single line`},
 		{"carriage return", []outputValue{{"a", "x\rY=1"}}, "", "single line"},
+		{"control character", []outputValue{{"a", "x\x1b[2Jy"}}, "", "cannot carry control characters"},
 		{"bad key", []outputValue{{"a.b", "x"}}, "", `key "A.B" does not match`},
 		{"too big", []outputValue{{"a", strings.Repeat("x", GitLabDotenvMaxBytes)}}, "", "GitLab accepts at most 5120"},
 		{"too many", many, "", "51 outputs, GitLab accepts at most 50"},

@@ -78,12 +78,12 @@ func (c *plainConsole) annotate(level slog.Level, msg string) {
 
 func (c *plainConsole) summary(markdown string) {
 	if c.summaryFile != "" {
-		if err := appendFile(c.summaryFile, markdown); err != nil {
+		if err := appendFile(c.summaryFile, escapeControl(markdown, "\n\t")); err != nil {
 			c.log.Warn("writing the step summary", "file", c.summaryFile, "error", err)
 		}
 		return
 	}
-	fmt.Fprintln(c.stderr, markdown)
+	fmt.Fprintln(c.stderr, consoleText(markdown))
 }
 
 // appendFile appends text and a newline to the file at path, creating it.

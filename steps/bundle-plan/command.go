@@ -153,11 +153,10 @@ func (c *command) run(ctx context.Context) (*result, error) {
 		Config:   cfg.Close(),
 		Services: services,
 	}
+	// Pack refuses a plan that a later step would refuse to read: the
+	// readers' own check, before anything is pushed or tagged.
 	art, err := plan.Pack(ctx, p, files)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkReadable(art); err != nil {
 		return nil, err
 	}
 	return c.publish(ctx, client, art, p)
@@ -184,17 +183,6 @@ func (c *command) pinImages(ctx context.Context, client *registry.Client, cfg *c
 		services[i] = plan.Service{Name: s.Name, Image: images[i].Pinned(), Tag: images[i].Tag, Port: s.Port}
 	}
 	return services, nil
-}
-
-// checkReadable refuses a plan that later steps would refuse to read.
-func checkReadable(a *plan.Artifact) error {
-	switch {
-	case int64(len(a.Plan)) > plan.DefaultPlanLimit:
-		return outcome.Invalidf("the plan document is %d bytes, over the %d readers accept", len(a.Plan), plan.DefaultPlanLimit)
-	case int64(len(a.Bundle)) > plan.DefaultBundleLimit:
-		return outcome.Invalidf("the manifests bundle is %d bytes, over the %d readers accept", len(a.Bundle), plan.DefaultBundleLimit)
-	}
-	return nil
 }
 
 func (c *command) publish(ctx context.Context, client *registry.Client, art *plan.Artifact, p *plan.Plan) (*result, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
@@ -45,7 +46,7 @@ func run(ctx context.Context, s *step.Session) error {
 	s.SetOutput("changed", strings.Join(canaries, ","))
 	s.SetOutput("first-release", strings.Join(res.Services(canary.First), ","))
 	s.SetOutput("weight", strconv.Itoa(lowest(res, canaries)))
-	s.Summary(fmt.Sprintf("### deploy-canary %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+	s.Summary(fmt.Sprintf("### deploy-canary %s\n\n%s", markdown.Text(o.Plan.Plan.Version), res.Markdown()))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/release"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
@@ -58,43 +59,36 @@ func summary(res *release.Result, opts release.Options) string {
 	if prev == "" {
 		prev = "none"
 	}
-	why := res.Reason.Text
+	why := markdown.Text(res.Reason.Text)
 	if n := len(res.Reason.Commits); n > 0 {
 		names := make([]string, 0, maxListed)
 		for _, c := range res.Reason.Commits[:min(n, maxListed)] {
-			names = append(names, code(c))
+			names = append(names, markdown.Code(c))
 		}
 		why += ": " + strings.Join(names, ", ")
 		if n > maxListed {
 			why += fmt.Sprintf(" and %d more", n-maxListed)
 		}
 	}
-	branch := code(res.Branch) + " (already there"
+	branch := markdown.Code(res.Branch) + " (already there"
 	if res.Created {
-		branch = code(res.Branch) + " (created"
+		branch = markdown.Code(res.Branch) + " (created"
 	}
 	switch {
 	case res.Pushed:
-		branch += ", pushed to " + code(release.RedactURL(opts.Remote))
+		branch += ", pushed to " + markdown.Code(release.RedactURL(opts.Remote))
 	case opts.Push:
-		branch += ", already on " + code(release.RedactURL(opts.Remote))
+		branch += ", already on " + markdown.Code(release.RedactURL(opts.Remote))
 	}
 	branch += ")"
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Release %s\n\n", res.Version)
+	fmt.Fprintf(&b, "### Release %s\n\n", markdown.Text(res.Version.String()))
 	b.WriteString("| | |\n| --- | --- |\n")
-	fmt.Fprintf(&b, "| version | %s → **%s** |\n", prev, res.Version)
-	fmt.Fprintf(&b, "| why | %s |\n", cell(why))
+	fmt.Fprintf(&b, "| version | %s → **%s** |\n", markdown.Text(prev), markdown.Text(res.Version.String()))
+	fmt.Fprintf(&b, "| why | %s |\n", why)
 	fmt.Fprintf(&b, "| branch | %s |\n", branch)
-	fmt.Fprintf(&b, "| commit | `%s` |\n", res.Commit)
+	fmt.Fprintf(&b, "| commit | %s |\n", markdown.Code(res.Commit.String()))
 	return b.String()
 }
 
-// code puts s in a Markdown code span that is safe inside a table cell.
-func code(s string) string {
-	return "`" + strings.NewReplacer("`", "'", "|", `\|`).Replace(s) + "`"
-}
-
-// cell keeps text on one table row.
-func cell(s string) string { return strings.NewReplacer("\n", " ", "\r", "").Replace(s) }

@@ -26,7 +26,7 @@ func TestSummary(t *testing.T) {
 	want := "### Release 1.3.0\n\n" +
 		"| | |\n| --- | --- |\n" +
 		"| version | 1.2.3 → **1.3.0** |\n" +
-		"| why | minor from 6 commits since 1.2.3: `feat: a \\| b`, `feat: 'c'`, `feat: d`, `feat: e`, `feat: f` and 1 more |\n" +
+		"| why | minor from 6 commits since 1.2.3: `feat: a \\| b`, `` feat: `c` ``, `feat: d`, `feat: e`, `feat: f` and 1 more |\n" +
 		"| branch | `release/1.3.0` (created, pushed to `https://u:xxxxx@example.com/r.git`) |\n" +
 		"| commit | `0123456789abcdef0123456789abcdef01234567` |\n"
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
@@ -42,7 +43,7 @@ func run(ctx context.Context, s *step.Session) error {
 	res, err := canary.Promote(ctx, o.Env, o.Plan, canary.PromoteOptions{PassiveReplicas: passive, Gate: gate})
 	end()
 	if len(res.Rows) > 0 {
-		s.Summary(fmt.Sprintf("### promote %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+		s.Summary(fmt.Sprintf("### promote %s\n\n%s", markdown.Text(o.Plan.Plan.Version), res.Markdown()))
 	}
 	stepgate.Report(s, gate)
 	if err != nil {

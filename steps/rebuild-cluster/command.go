@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
@@ -36,6 +37,6 @@ func run(ctx context.Context, s *step.Session) error {
 	}
 	s.SetOutput("active", res.Active)
 	s.SetOutput("passive", res.Passive)
-	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: `%s`, passive: `%s`\n\n%s", o.Plan.Plan.Version, res.Active, res.Passive, res.Markdown()))
+	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: %s, passive: %s\n\n%s", markdown.Text(o.Plan.Plan.Version), markdown.Code(res.Active), markdown.Code(res.Passive), res.Markdown()))
 	return nil
 }

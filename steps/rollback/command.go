@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
@@ -25,7 +26,7 @@ func run(ctx context.Context, s *step.Session) error {
 	res, err := canary.Rollback(ctx, o.Env, o.Plan)
 	end()
 	if len(res.Rows) > 0 {
-		s.Summary(fmt.Sprintf("### rollback %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+		s.Summary(fmt.Sprintf("### rollback %s\n\n%s", markdown.Text(o.Plan.Plan.Version), res.Markdown()))
 	}
 	if err != nil {
 		return canary.LockLost(ctx, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
@@ -53,7 +54,7 @@ func run(ctx context.Context, s *step.Session) error {
 	res, err := canary.Shift(ctx, o.Env, o.Plan, opts)
 	end()
 	if len(res.Rows) > 0 {
-		s.Summary(fmt.Sprintf("### shift-weight %s\n\n%s", o.Plan.Plan.Version, res.Markdown()))
+		s.Summary(fmt.Sprintf("### shift-weight %s\n\n%s", markdown.Text(o.Plan.Plan.Version), res.Markdown()))
 		s.SetOutput("weight", strconv.Itoa(lowestCanary(res)))
 	}
 	stepgate.Report(s, gate)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/signature"
 )
 
@@ -15,10 +16,10 @@ func summary(rep signature.Report) string {
 	if !rep.Verified {
 		verdict = "**not verified**"
 	}
-	fmt.Fprintf(&b, "### verify-artifacts: plan %s %s\n\n", code(rep.Plan), verdict)
+	fmt.Fprintf(&b, "### verify-artifacts: plan %s %s\n\n", markdown.Code(rep.Plan), verdict)
 	b.WriteString("| service | digest | signer or identity | verdict |\n|---|---|---|---|\n")
 	row := func(name string, c signature.Check) {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, code(short(c.Digest)), signer(c), verdictOf(c))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", markdown.Text(name), markdown.Code(short(c.Digest)), signer(c), verdictOf(c))
 	}
 	row("(plan)", rep.PlanCheck)
 	for _, c := range rep.Services {
@@ -27,11 +28,11 @@ func summary(rep signature.Report) string {
 	if fs := rep.Failures(); len(fs) > 0 {
 		fmt.Fprintf(&b, "\n%d problem(s):\n\n", len(fs))
 		for _, f := range fs {
-			fmt.Fprintf(&b, "- %s\n", escape(f.String()))
+			fmt.Fprintf(&b, "- %s\n", markdown.Text(f.String()))
 		}
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintf(&b, "\n> warning: %s\n", escape(w))
+		fmt.Fprintf(&b, "\n> warning: %s\n", markdown.Text(w))
 	}
 	return b.String()
 }
@@ -39,13 +40,13 @@ func summary(rep signature.Report) string {
 func signer(c signature.Check) string {
 	var parts []string
 	if c.Signer != nil {
-		parts = append(parts, escape(c.Signer.String()))
+		parts = append(parts, markdown.Text(c.Signer.String()))
 	}
 	for _, a := range c.Attestations {
-		parts = append(parts, escape("attested "+a.PredicateType))
+		parts = append(parts, markdown.Text("attested "+a.PredicateType))
 	}
 	if c.Exception != "" {
-		parts = append(parts, escape("exception: "+c.Exception))
+		parts = append(parts, markdown.Text("exception: "+c.Exception))
 	}
 	if len(parts) == 0 {
 		return "-"
@@ -62,7 +63,7 @@ func verdictOf(c signature.Check) string {
 	}
 	var reasons []string
 	for _, f := range c.Failures {
-		reasons = append(reasons, f.Reason.String())
+		reasons = append(reasons, markdown.Text(f.Reason.String()))
 	}
 	return "**fail** (" + strings.Join(reasons, ", ") + ")"
 }
@@ -75,10 +76,4 @@ func short(d string) string {
 		return "-"
 	}
 	return d
-}
-
-func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
-
-func escape(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }
