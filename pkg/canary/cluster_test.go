@@ -16,7 +16,8 @@ import (
 // from examples/rbac/<topology> and each run twice, the second run
 // changing nothing: first release → deploy 1.1.0 → 10% → 50% → promote →
 // rollback. After every step the fixture's route checks say where each
-// service's traffic goes and which pods serve it.
+// service's traffic goes and which pods serve it: from the route objects,
+// and from a real istiod, asked over xDS what a client sidecar receives.
 func TestPipeline(t *testing.T) {
 	for _, layout := range []canarytest.Layout{
 		canarytest.SingleCluster("shop"),
@@ -28,6 +29,7 @@ func TestPipeline(t *testing.T) {
 
 func pipeline(t *testing.T, layout canarytest.Layout) {
 	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	f.WithIstiod(t)
 	c := admin(t, f)
 	rel, can := layout.Namespaces[0], layout.Namespaces[len(layout.Namespaces)-1]
 	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}
