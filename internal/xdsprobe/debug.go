@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Config is one configuration object istiod holds (/debug/configz): what
 // it accepted, after its own validation.
 type Config struct {
 	Kind, Namespace, Name, ResourceVersion string
+	Created                                time.Time
 	// Spec is the object's spec as istiod holds it, in JSON.
 	Spec json.RawMessage
 }
@@ -32,9 +34,10 @@ func (p *Probe) Configs(ctx context.Context) ([]Config, error) {
 	var raw []struct {
 		Kind     string `json:"kind"`
 		Metadata struct {
-			Name            string `json:"name"`
-			Namespace       string `json:"namespace"`
-			ResourceVersion string `json:"resourceVersion"`
+			Name              string    `json:"name"`
+			Namespace         string    `json:"namespace"`
+			ResourceVersion   string    `json:"resourceVersion"`
+			CreationTimestamp time.Time `json:"creationTimestamp"`
 		} `json:"metadata"`
 		Spec json.RawMessage `json:"spec"`
 	}
@@ -44,7 +47,7 @@ func (p *Probe) Configs(ctx context.Context) ([]Config, error) {
 	out := make([]Config, 0, len(raw))
 	for _, r := range raw {
 		out = append(out, Config{Kind: r.Kind, Namespace: r.Metadata.Namespace, Name: r.Metadata.Name,
-			ResourceVersion: r.Metadata.ResourceVersion, Spec: r.Spec})
+			ResourceVersion: r.Metadata.ResourceVersion, Created: r.Metadata.CreationTimestamp, Spec: r.Spec})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out, nil
@@ -119,6 +122,9 @@ func (p *Probe) diagnose(ctx context.Context, namespaces ...string) string {
 		}
 		if n == 0 {
 			b.WriteString(" nothing")
+		}
+		for _, msg := range Shadowed(configs) {
+			b.WriteString("\n" + msg)
 		}
 	}
 	conflicts, err := p.Conflicts(ctx)

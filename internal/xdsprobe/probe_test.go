@@ -117,34 +117,68 @@ func TestProbe(t *testing.T) {
 	})
 
 	t.Run("SecondVirtualServiceForTheHost", func(t *testing.T) {
-		// A user's VirtualService for the same host, made after aviary's:
-		// istiod keeps one (the oldest) for a sidecar and reports the other.
+		// A user's VirtualService for the same host as aviary's: the schema
+		// takes both; for a sidecar istiod uses the older one alone and
+		// says nothing about the other.
 		setWeights(t, 50, 50)
-		if _, err := sidecar.WaitSplit(ctx, cart, 80, map[string]xdsprobe.Share{"stable": {Weight: 50, IPs: v1}, "canary": {Weight: 50, IPs: v2}}); err != nil {
+		fifty := map[string]xdsprobe.Share{"stable": {Weight: 50, IPs: v1}, "canary": {Weight: 50, IPs: v2}}
+		if _, err := sidecar.WaitSplit(ctx, cart, 80, fifty); err != nil {
 			t.Fatal(err)
 		}
-		other := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "cart-user", Namespace: "shop"}}
-		other.Spec.Hosts = []string{"cart.shop.svc.cluster.local"}
-		other.Spec.Http = []*apiv1.HTTPRoute{route("user", 0, 100)}
-		if _, err := istio.NetworkingV1().VirtualServices("shop").Create(ctx, other, metav1.CreateOptions{}); err != nil {
+		user := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "cart-user", Namespace: "shop"}}
+		user.Spec.Hosts = []string{cart}
+		user.Spec.Http = []*apiv1.HTTPRoute{route("user", 0, 100)}
+		if _, err := istio.NetworkingV1().VirtualServices("shop").Create(ctx, user, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		defer func() {
-			_ = istio.NetworkingV1().VirtualServices("shop").Delete(ctx, "cart-user", metav1.DeleteOptions{})
-		}()
-		// Give istiod time to take the new object in, then ask.
-		if err := waitConfig(ctx, sidecar, "VirtualService", "shop", "cart-user"); err != nil {
+		if err := sidecar.WaitConfig(ctx, "VirtualService", "shop", "cart-user", ""); err != nil {
 			t.Fatal(err)
 		}
-		got, err := sidecar.WaitSplit(ctx, cart, 80, map[string]xdsprobe.Share{"stable": {Weight: 50, IPs: v1}, "canary": {Weight: 50, IPs: v2}})
+		// Newer than aviary's: ignored.
+		time.Sleep(time.Second) // past istiod's debounce
+		if _, err := sidecar.WaitSplit(ctx, cart, 80, fifty); err != nil {
+			t.Fatal(err)
+		}
+
+		// Older than aviary's (aviary's made again a second later, as when
+		// deploy-canary creates it in a namespace the user already routes):
+		// aviary's is ignored, the user's route decides.
+		if err := istio.NetworkingV1().VirtualServices("shop").Delete(ctx, "cart", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond) // creation timestamps have one-second resolution
+		again := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "cart", Namespace: "shop"}}
+		again.Spec.Hosts = []string{"cart"}
+		again.Spec.Http = []*apiv1.HTTPRoute{route("aviary-cart", 50, 50)}
+		if vs, err = istio.NetworkingV1().VirtualServices("shop").Create(ctx, again, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := sidecar.WaitSplit(ctx, cart, 80, map[string]xdsprobe.Share{"canary": {Weight: 100, IPs: v2}})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got.Route != "user" {
+			t.Errorf("Split(%s, 80) route = %q, want the user's route", cart, got.Route)
 		}
 		conflicts, err := sidecar.Conflicts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("with a second VirtualService for %s: %s (%d routes); istiod records %v", cart, got, got.Routes, conflicts)
+		t.Logf("istiod sends %s; its push status records %v", got, conflicts)
+		// A Wait for aviary's split reports why it never comes.
+		impatient := probeFor(t, istiod, xdsprobe.Sidecar("shop", istiod.ClusterID), func(o *xdsprobe.Options) { o.Timeout = time.Second })
+		_, err = impatient.WaitSplit(ctx, cart, 80, fifty)
+		want := "VirtualService shop/cart is ignored for " + cart + ": the older VirtualService shop/cart-user routes that host"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("WaitSplit error = %v\nwant it to say %q", err, want)
+		}
+
+		if err := istio.NetworkingV1().VirtualServices("shop").Delete(ctx, "cart-user", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sidecar.WaitSplit(ctx, cart, 80, fifty); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	t.Run("Gateway", func(t *testing.T) {
@@ -212,27 +246,6 @@ func probeFor(t *testing.T, istiod *devenv.Istiod, node xdsprobe.Node, edit ...f
 	}
 	t.Cleanup(func() { _ = p.Close() })
 	return p
-}
-
-// waitConfig waits until istiod holds the named object.
-func waitConfig(ctx context.Context, p *xdsprobe.Probe, kind, namespace, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		configs, err := p.Configs(ctx)
-		if err == nil {
-			for _, c := range configs {
-				if c.Kind == kind && c.Namespace == namespace && c.Name == name {
-					return nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // run runs cart-<version>: replicas pods labelled app=cart,version=<version>,

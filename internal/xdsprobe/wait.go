@@ -52,6 +52,33 @@ func (p *Probe) WaitEndpoints(ctx context.Context, cluster string, ips []string)
 	return got, nil
 }
 
+// WaitConfig waits until istiod holds the named object (kind
+// "VirtualService", "DestinationRule", ...) at resourceVersion, or at any
+// version when resourceVersion is empty, so that a test knows istiod has
+// taken in a write before it asks what the write changed. It needs the
+// probe's DebugAddr.
+func (p *Probe) WaitConfig(ctx context.Context, kind, namespace, name, resourceVersion string) error {
+	var last string
+	err := p.wait(ctx, func(ctx context.Context) (bool, error) {
+		configs, err := p.Configs(ctx)
+		if err != nil {
+			return false, err
+		}
+		last = "nothing"
+		for _, c := range configs {
+			if c.Kind == kind && c.Namespace == namespace && c.Name == name {
+				last = c.String()
+				return resourceVersion == "" || c.ResourceVersion == resourceVersion, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for istiod to hold %s %s/%s (resourceVersion %q): it holds %s: %w", kind, namespace, name, resourceVersion, last, err)
+	}
+	return nil
+}
+
 // wait calls check every Interval until it reports done or the Timeout
 // passes; it then returns the last error of check, or the timeout.
 func (p *Probe) wait(ctx context.Context, check func(context.Context) (bool, error)) error {
