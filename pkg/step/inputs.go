@@ -39,7 +39,7 @@ type parsedArgs struct {
 	values  map[string]string // input name → last value given
 	help    bool
 	version bool
-	errs   []error
+	errs    []error
 }
 
 // parseArgs reads --name=value, --name value and, for bool inputs, a bare

@@ -232,8 +232,12 @@ func TestWhitespaceIsTheSameEverywhere(t *testing.T) {
 		give func(weight, format string) (args, env []string)
 	}{
 		{"flag", func(w, f string) ([]string, []string) { return []string{"--weight=" + w, "--log-format", f}, nil }},
-		{"INPUT_", func(w, f string) ([]string, []string) { return nil, []string{"INPUT_WEIGHT=" + w, "INPUT_LOG-FORMAT=" + f} }},
-		{"AVIARY_", func(w, f string) ([]string, []string) { return nil, []string{"AVIARY_WEIGHT=" + w, "AVIARY_LOG_FORMAT=" + f} }},
+		{"INPUT_", func(w, f string) ([]string, []string) {
+			return nil, []string{"INPUT_WEIGHT=" + w, "INPUT_LOG-FORMAT=" + f}
+		}},
+		{"AVIARY_", func(w, f string) ([]string, []string) {
+			return nil, []string{"AVIARY_WEIGHT=" + w, "AVIARY_LOG_FORMAT=" + f}
+		}},
 	}
 	values := []struct {
 		name, weight, format string
