@@ -34,9 +34,10 @@ func Enabled(in Inputs) bool {
 		in.String(trustinput.Policy) != ""
 }
 
-// FromInputs reads the trust material and policy from a step's TrustInputs.
-// The key input is PEM text or paths of PEM files. Unreadable files and bad
-// values are outcome.Invalid naming the input.
+// FromInputs reads the trust material and policy from a step's TrustInputs
+// and parses them (NewTrust), without any network call. The key input is
+// PEM text or paths of PEM files. Unreadable files, bad values and unusable
+// material are outcome.Invalid naming the input.
 func FromInputs(in Inputs) (Material, *policy.Policy, error) {
 	m := Material{RequireTlog: in.Bool(trustinput.RequireTlog)}
 	if v := in.String(trustinput.Key); strings.Contains(v, pemBegin) {
@@ -76,6 +77,14 @@ func FromInputs(in Inputs) (Material, *policy.Policy, error) {
 	if p := in.String(trustinput.Policy); p != "" {
 		var err error
 		if pol, err = policy.Read(p); err != nil {
+			return m, nil, err
+		}
+	}
+	// Parse the material now, before the step contacts anything: a bad key,
+	// root or identity — or none where the plan's signature is required —
+	// is answered before any network call.
+	if !m.IsZero() || pol == nil || pol.PlanSignatureRequired() {
+		if _, err := NewTrust(m); err != nil {
 			return m, nil, err
 		}
 	}

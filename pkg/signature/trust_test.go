@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,9 +87,13 @@ func TestFromInputs(t *testing.T) {
 	if err := os.WriteFile(policyFile, []byte("apiVersion: aviary.dev/v1\nkind: VerificationPolicy\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	rootFile := filepath.Join(dir, "root.json")
+	if err := os.WriteFile(rootFile, newTestCA(t).trustedRoot(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	m, pol, err := FromInputs(fakeInputs{
 		trustinput.Key: keyFile, trustinput.Identity: "ci@example.com", trustinput.IssuerRegexp: "^https://",
-		trustinput.RequireTlog: "true", trustinput.Policy: policyFile,
+		trustinput.RequireTlog: "true", trustinput.Policy: policyFile, trustinput.TrustedRoot: rootFile,
 	})
 	if err != nil {
 		t.Fatalf("FromInputs: %v", err)
@@ -100,14 +105,37 @@ func TestFromInputs(t *testing.T) {
 	if !Enabled(fakeInputs{trustinput.Key: keyFile}) || Enabled(fakeInputs{}) {
 		t.Error("Enabled: want true with a key and false with nothing")
 	}
-	for _, in := range []fakeInputs{
-		{trustinput.Key: filepath.Join(dir, "missing.pub")},
-		{trustinput.Issuer: "https://x"},
-		{trustinput.TrustedRoot: filepath.Join(dir, "missing.json")},
+	garbage := filepath.Join(dir, "garbage.pub")
+	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	private, _ := keyPair(t, pw)
+	unsignedPlans := filepath.Join(dir, "unsigned.yaml")
+	if err := os.WriteFile(unsignedPlans, []byte("apiVersion: aviary.dev/v1\nkind: VerificationPolicy\nplan: {requireSignature: false}\nimages: {requireSignature: false}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Everything FromInputs can tell is wrong, it tells without a network
+	// call: unreadable files, and material NewTrust refuses.
+	for _, tt := range []struct {
+		in   fakeInputs
+		want string
+	}{
+		{fakeInputs{trustinput.Key: filepath.Join(dir, "missing.pub")}, "reading"},
+		{fakeInputs{trustinput.Issuer: "https://x"}, "is required with an OIDC issuer"},
+		{fakeInputs{trustinput.TrustedRoot: filepath.Join(dir, "missing.json")}, "reading"},
+		{fakeInputs{trustinput.Key: garbage}, "reading public key garbage.pub: no PEM PUBLIC KEY block found"},
+		{fakeInputs{trustinput.Key: string(private)}, "give the public key"},
+		{fakeInputs{trustinput.Identity: "ci@example.com", trustinput.Issuer: "https://x"}, "need a trusted root"},
+		{fakeInputs{trustinput.Key: keyFile, trustinput.RequireTlog: "true"}, "require-tlog needs a trusted root"},
+		{fakeInputs{trustinput.Key: keyFile, trustinput.TrustedRoot: garbage}, "reading trusted root"},
+		{fakeInputs{trustinput.Policy: policyFile}, "no trust material"},
 	} {
-		if _, _, err := FromInputs(in); outcome.KindOf(err) != outcome.KindInvalid {
-			t.Errorf("FromInputs(%v) = %v, want invalid", in, err)
+		if _, _, err := FromInputs(tt.in); outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(fmt.Sprint(err), tt.want) {
+			t.Errorf("FromInputs(%v) = %v, want invalid saying %q", tt.in, err, tt.want)
 		}
+	}
+	if _, _, err := FromInputs(fakeInputs{trustinput.Policy: unsignedPlans}); err != nil {
+		t.Errorf("FromInputs(a policy requiring no signature, no material) = %v, want nil", err)
 	}
 	// PEM text is taken as is, several blocks included; paths may be
 	// listed.
