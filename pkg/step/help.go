@@ -31,6 +31,9 @@ func writeHelp(w io.Writer, def Definition) {
 	for _, c := range ExitCodes() {
 		fmt.Fprintf(w, "  %3d  %s\n", c.Code, c.Meaning)
 	}
+	if def.Leaves != "" {
+		fmt.Fprintf(w, "\nAfter exit 3 or 130: %s\n", def.Leaves)
+	}
 }
 
 func typeName(t Type) string {
