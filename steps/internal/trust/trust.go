@@ -79,6 +79,14 @@ func Read(in Inputs) (signature.Material, *policy.Policy, error) {
 			return m, nil, err
 		}
 	}
+	// Parse the material now, before the step contacts anything: a bad key,
+	// root or identity — or none where the plan's signature is required —
+	// is answered before any network call.
+	if !m.IsZero() || pol == nil || pol.PlanSignatureRequired() {
+		if _, err := signature.NewTrust(m); err != nil {
+			return m, nil, err
+		}
+	}
 	return m, pol, nil
 }
 
