@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // ErrAnalysisFailed is wrapped by the error Check returns when the metrics
@@ -23,8 +24,9 @@ type Options struct {
 	// Querier reads metrics from the Prometheus at the spec's
 	// PrometheusURL (see package analysis/prom); required when that is set.
 	Querier Querier
-	// HTTPClient calls webhooks; nil uses http.DefaultClient. Each call is
-	// bounded by its webhook's timeout.
+	// HTTPClient calls webhooks; nil uses a client whose transport is
+	// stall.Transport(stall.DefaultTimeout). Each call is bounded by its
+	// webhook's timeout.
 	HTTPClient *http.Client
 	// Phase is what Check gates: PhaseStep (the default) or PhasePromotion.
 	Phase Phase
@@ -66,7 +68,7 @@ func New(spec Spec, targets []Target, opts Options) (*Analyzer, error) {
 		a.opts.Phase = PhaseStep
 	}
 	if a.opts.HTTPClient == nil {
-		a.opts.HTTPClient = http.DefaultClient
+		a.opts.HTTPClient = &http.Client{Transport: stall.Transport(stall.DefaultTimeout)}
 	}
 	if a.opts.Now == nil {
 		a.opts.Now = time.Now

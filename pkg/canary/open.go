@@ -33,6 +33,12 @@ type Target struct {
 	// Holder names the run in the lock; LockTTL is the lock's lifetime.
 	Holder  string
 	LockTTL time.Duration
+	// LockWait is how long to wait for a lock another run holds (see
+	// kube.LockOptions.Wait); Notify, when set, hears about the wait.
+	LockWait time.Duration
+	Notify   func(string)
+	// RequestTimeout bounds each API request (see kube.Options).
+	RequestTimeout time.Duration
 	// Timeout bounds waits for Deployments.
 	Timeout time.Duration
 	// Verify, when set, checks the plan right after it is read, before the
@@ -76,7 +82,7 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 			return ctx, nil, err
 		}
 	}
-	kopts := kube.Options{Kubeconfig: t.Kubeconfig, Context: t.Context}
+	kopts := kube.Options{Kubeconfig: t.Kubeconfig, Context: t.Context, RequestTimeout: t.RequestTimeout}
 	if kopts.Kubeconfig == "" && t.KubeconfigEnv != "" {
 		kopts.KubeconfigPaths = filepath.SplitList(t.KubeconfigEnv)
 	}
@@ -85,7 +91,7 @@ func Open(ctx context.Context, t Target, place func(topology.Placement) error) (
 	if err != nil {
 		return ctx, nil, err
 	}
-	lock, err := home.Lock(ctx, kube.LockOptions{Namespace: p.Home().Namespace, Holder: t.Holder, TTL: t.LockTTL})
+	lock, err := home.Lock(ctx, kube.LockOptions{Namespace: p.Home().Namespace, Holder: t.Holder, TTL: t.LockTTL, Wait: t.LockWait, Notify: t.Notify})
 	if err != nil {
 		return ctx, nil, err
 	}
@@ -104,6 +110,9 @@ type UI interface {
 // OpenFor is Open for a step: progress lines go to ui, and done releases the
 // lock, reporting a failed release as a warning. done is never nil.
 func OpenFor(ctx context.Context, ui UI, t Target, place func(topology.Placement) error) (_ context.Context, _ *Opened, done func(), _ error) {
+	if t.Notify == nil {
+		t.Notify = ui.Progress
+	}
 	ctx, o, err := Open(ctx, t, place)
 	if err != nil {
 		return ctx, nil, func() {}, err

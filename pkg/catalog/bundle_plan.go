@@ -18,6 +18,7 @@ var BundlePlan = step.Definition{
 		insecureInput,
 		registryUsernameInput,
 		registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	},
 	Outputs: []step.Output{
 		{Name: "plan-ref", Description: "The plan by digest: repo@sha256:..."},

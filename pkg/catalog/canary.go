@@ -9,6 +9,7 @@ var (
 	timeoutInput   = step.Input{Name: "timeout", Description: "How long to wait for workloads to become ready.", Type: step.Duration, Default: "5m"}
 	lockTTLInput   = step.Input{Name: "lock-ttl", Description: "How long a pipeline lock lives without renewal before another pipeline may take it.", Type: step.Duration, Default: "2m"}
 	holderInput    = step.Input{Name: "holder", Description: "Name of this pipeline run, recorded in the lock; empty derives it from the CI run."}
+	lockWaitInput  = step.Input{Name: "lock-wait", Description: "How long to wait for the lock another pipeline run holds, with a progress line now and then naming the holder; a lock left by a killed run frees itself once unrenewed for its lock-ttl, so a retry started at once takes it over. 0 fails at once.", Type: step.Duration, Default: "3m"}
 )
 
 // DeployCanary puts the plan's new versions beside the stable ones.
@@ -19,8 +20,9 @@ var DeployCanary = step.Definition{
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
-		timeoutInput, lockTTLInput, holderInput,
+		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "changed", Description: "Services deployed as canaries, comma-separated."},
@@ -39,8 +41,9 @@ var ShiftWeight = step.Definition{
 		{Name: "weight", Description: "Set the canary weight (0-100) in one move.", Type: step.Int},
 		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50; a re-run resumes at the weight in effect. Without weight and steps, the release config's canary.steps.", Type: step.List},
 		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration, Default: "30s"},
-		lockTTLInput, holderInput,
+		lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "weight", Description: "The canary weight now in effect."},
@@ -55,8 +58,9 @@ var Promote = step.Definition{
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
-		timeoutInput, lockTTLInput, holderInput,
+		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	}, AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "promoted", Description: "Services promoted, comma-separated."},
@@ -70,8 +74,9 @@ var Rollback = step.Definition{
 	Leaves:      "Some services may be back on their previous version and others not yet; no route ever points at a version that is not ready. The namespace lock is released, or expires after lock-ttl. A re-run sends the rest back.",
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
-		timeoutInput, lockTTLInput, holderInput,
+		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	},
 	Outputs: []step.Output{
 		{Name: "rolled-back", Description: "Services rolled back, comma-separated."},
@@ -87,8 +92,9 @@ var RebuildCluster = step.Definition{
 		planInput, kubeconfigInput, contextInput,
 		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},
 		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
-		timeoutInput, lockTTLInput, holderInput,
+		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	}, verifyInputs...),
 	Outputs: []step.Output{
 		{Name: "active", Description: "The namespace now active."},

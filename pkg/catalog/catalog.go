@@ -50,4 +50,16 @@ var (
 		Description: "Registry password or token.",
 		Secret:      true,
 	}
+	requestTimeoutInput = step.Input{
+		Name:        "request-timeout",
+		Description: "How long one request to a registry, the Kubernetes API server, Prometheus or a git remote may wait on a silent peer (connecting, the response, any pause within it) before it is given up and retried; after a few tries the step exits 3 naming what stalled.",
+		Type:        step.Duration,
+		Default:     "30s",
+	}
+	stepTimeoutInput = step.Input{
+		Name:        "step-timeout",
+		Description: "How long the whole step may run; past it the step stops and exits 3. 0 means no limit.",
+		Type:        step.Duration,
+		Default:     "1h",
+	}
 )

@@ -17,6 +17,8 @@ var OpenRelease = step.Definition{
 		{Name: "remote", Description: "Remote to push to: a configured remote's name, a URL or a path.", Default: "origin"},
 		{Name: "token", Description: "Token for pushing over HTTPS, sent as the password of user x-access-token; never sent over plain HTTP.", Secret: true},
 		{Name: "ssh-key-file", Description: "Private key file for an ssh remote; empty uses the agent at SSH_AUTH_SOCK."},
+		{Name: "allow-older-version", Description: "Open and push a version lower than the highest release the remote already has (a patch of an older line); without it open-release refuses.", Type: step.Bool, Default: "false"},
+		requestTimeoutInput, stepTimeoutInput,
 	},
 	Outputs: []step.Output{
 		{Name: "version", Description: "The release version."},

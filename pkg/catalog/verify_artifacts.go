@@ -27,5 +27,6 @@ func verifyArtifactsInputs() []step.Input {
 		insecureInput,
 		registryUsernameInput,
 		registryPasswordInput, registryHostInput,
+		requestTimeoutInput, stepTimeoutInput,
 	)
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // FieldManager is the one field manager aviary writes under.
@@ -39,6 +40,11 @@ type Options struct {
 	// ProbeTimeout bounds the first request that checks the server is
 	// reachable; 0 means 10s.
 	ProbeTimeout time.Duration
+	// RequestTimeout bounds every request (rest.Config.Timeout) and every
+	// silence of the server within one (package stall); 0 means
+	// stall.DefaultTimeout. A request that runs into it is retried by Retry
+	// like any transient failure.
+	RequestTimeout time.Duration
 }
 
 // Clients are the API clients of one cluster.
@@ -106,6 +112,16 @@ func NewClients(cfg *rest.Config, opts Options) (*Clients, error) {
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "aviary"
+	}
+	timeout := opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = stall.DefaultTimeout
+	}
+	if cfg.Timeout <= 0 || cfg.Timeout > timeout {
+		cfg.Timeout = timeout
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = stall.Dialer(timeout)
 	}
 	kc, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // Classify wraps an error from the API server with what it was doing and
@@ -32,6 +33,8 @@ func Classify(err error, doing string, args ...any) error {
 		return outcome.Invalid(wrapped)
 	case apierrors.IsForbidden(err):
 		return outcome.External(fmt.Errorf("%w (the credentials lack a permission: see examples/rbac for the Role each step needs)", wrapped))
+	case stall.Is(err):
+		return outcome.External(fmt.Errorf("%w (the API server did not answer within the request timeout, retries included)", wrapped))
 	default:
 		return outcome.External(wrapped)
 	}

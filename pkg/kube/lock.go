@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -27,7 +28,19 @@ type LockOptions struct {
 	// TTL is how long the lock lives without renewal; 0 means 2 minutes.
 	// The holder renews it every TTL/3 while it runs.
 	TTL time.Duration
-	// Now is the clock; nil is time.Now.
+	// Wait is how long to wait for a lock another holder has; 0 fails at
+	// once. A lock whose holder died (a killed run) frees itself once its
+	// lease goes unrenewed for its TTL, so a Wait a little over the TTL lets
+	// a retry started at once take it over.
+	Wait time.Duration
+	// Poll is the time between looks at a held lock while waiting; 0 means
+	// 2 seconds.
+	Poll time.Duration
+	// Notify, when set, is told what the wait is about: who holds the lock
+	// and since when, every few polls, and whose stale lock is taken over.
+	Notify func(string)
+	// Now is the clock of the lease's times; nil is time.Now. Waiting
+	// sleeps on the real clock.
 	Now func() time.Time
 }
 
@@ -43,9 +56,11 @@ type Lock struct {
 }
 
 // Lock takes the namespace's lock for opts.Holder. A lock held by another
-// holder and renewed within its TTL is an External error naming the holder
-// and since when; a stale one is taken over; one held by the same holder (a
-// re-run of a killed step) is taken back.
+// holder and renewed within its TTL is waited for up to opts.Wait, then is
+// an External error (wrapping a *HeldError) naming the holder and since
+// when; a stale one is taken over, and opts.Notify told whose it was; one
+// held by the same holder (a re-run of a killed step) is taken back.
+// Transient API failures are retried (see Retry).
 func (c *Clients) Lock(ctx context.Context, opts LockOptions) (*Lock, error) {
 	if opts.Name == "" {
 		opts.Name = LockName
@@ -56,21 +71,32 @@ func (c *Clients) Lock(ctx context.Context, opts LockOptions) (*Lock, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Poll <= 0 {
+		opts.Poll = 2 * time.Second
+	}
 	if opts.Holder == "" {
 		return nil, outcome.Invalidf("locking namespace %q: no holder name", opts.Namespace)
 	}
-	for attempt := 0; ; attempt++ {
-		err := c.tryLock(ctx, opts)
-		if err == nil {
+	w := &lockWait{opts: opts, deadline: time.Now().Add(opts.Wait)}
+	for {
+		err := c.lockOnce(ctx, opts)
+		var held *HeldError
+		if !errors.As(err, &held) {
+			if err != nil {
+				return nil, err
+			}
 			break
 		}
-		if (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) && attempt < 5 {
-			continue // raced with another holder: look again
-		}
-		if outcome.KindOf(err) != outcome.KindUnknown {
+		if !w.more(held) {
 			return nil, err
 		}
-		return nil, Classify(err, "locking namespace %q with lease %q", opts.Namespace, opts.Name)
+		t := time.NewTimer(min(opts.Poll, time.Until(w.deadline)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("waiting for the lock of namespace %q held by %q: %w", opts.Namespace, held.Holder, ctx.Err())
+		case <-t.C:
+		}
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
 	l := &Lock{c: c, opts: opts, ctx: lctx, cancel: cancel, stop: make(chan struct{})}
@@ -79,7 +105,34 @@ func (c *Clients) Lock(ctx context.Context, opts LockOptions) (*Lock, error) {
 	return l, nil
 }
 
-func (c *Clients) tryLock(ctx context.Context, opts LockOptions) error {
+// lockOnce makes one attempt, retrying races and transient failures.
+func (c *Clients) lockOnce(ctx context.Context, opts LockOptions) error {
+	var took *takeover
+	for attempt := 0; ; attempt++ {
+		var err error
+		err = Retry(ctx, func(ctx context.Context) error {
+			took, err = c.tryLock(ctx, opts)
+			return err
+		})
+		if err == nil {
+			break
+		}
+		if (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) && attempt < 5 {
+			continue // raced with another holder: look again
+		}
+		if outcome.KindOf(err) != outcome.KindUnknown {
+			return err
+		}
+		return Classify(err, "locking namespace %q with lease %q", opts.Namespace, opts.Name)
+	}
+	if took != nil && opts.Notify != nil {
+		opts.Notify(fmt.Sprintf("took over the lock of namespace %q from %q, whose lease expired at %s (not renewed for %s): that run is gone",
+			opts.Namespace, took.holder, took.expired.UTC().Format(time.RFC3339), opts.Now().Sub(took.renewed).Round(time.Second)))
+	}
+	return nil
+}
+
+func (c *Clients) tryLock(ctx context.Context, opts LockOptions) (*takeover, error) {
 	leases := c.Kube.CoordinationV1().Leases(opts.Namespace)
 	now := metav1.NewMicroTime(opts.Now())
 	ttl := int32(opts.TTL.Seconds())
@@ -94,22 +147,22 @@ func (c *Clients) tryLock(ctx context.Context, opts LockOptions) error {
 				HolderIdentity: &opts.Holder, LeaseDurationSeconds: &ttl, AcquireTime: &now, RenewTime: &now,
 			},
 		}, metav1.CreateOptions{FieldManager: FieldManager})
-		return err
+		return nil, err
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	holder := ""
-	if cur.Spec.HolderIdentity != nil {
-		holder = *cur.Spec.HolderIdentity
-	}
+	holder := deref(cur.Spec.HolderIdentity)
 	if holder != "" && holder != opts.Holder && !stale(cur, opts.Now()) {
-		since := "an unknown time"
+		held := &HeldError{Namespace: opts.Namespace, Lease: opts.Name, Holder: holder, Expires: expiry(cur)}
 		if cur.Spec.AcquireTime != nil {
-			since = cur.Spec.AcquireTime.UTC().Format(time.RFC3339)
+			held.Since = cur.Spec.AcquireTime.Time
 		}
-		return outcome.Externalf("namespace %q is locked by %q since %s (lease %s/%s, free at %s unless renewed): another pipeline is acting on it; retry when it is done",
-			opts.Namespace, holder, since, opts.Namespace, opts.Name, expiry(cur).UTC().Format(time.RFC3339))
+		return nil, outcome.External(held)
+	}
+	var took *takeover
+	if holder != "" && holder != opts.Holder {
+		took = &takeover{holder: holder, renewed: renewed(cur), expired: expiry(cur)}
 	}
 	next := cur.DeepCopy()
 	next.Spec.HolderIdentity = &opts.Holder
@@ -125,24 +178,33 @@ func (c *Clients) tryLock(ctx context.Context, opts LockOptions) error {
 		next.Spec.LeaseTransitions = &transitions
 	}
 	_, err = leases.Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return took, nil
+}
+
+// renewed is when the lease was last renewed (or acquired).
+func renewed(l *coordv1.Lease) time.Time {
+	switch {
+	case l.Spec.RenewTime != nil:
+		return l.Spec.RenewTime.Time
+	case l.Spec.AcquireTime != nil:
+		return l.Spec.AcquireTime.Time
+	}
+	return time.Time{}
 }
 
 func expiry(l *coordv1.Lease) time.Time {
-	var renewed time.Time
-	switch {
-	case l.Spec.RenewTime != nil:
-		renewed = l.Spec.RenewTime.Time
-	case l.Spec.AcquireTime != nil:
-		renewed = l.Spec.AcquireTime.Time
-	default:
-		return time.Time{}
+	r := renewed(l)
+	if r.IsZero() {
+		return r
 	}
 	d := time.Duration(0)
 	if l.Spec.LeaseDurationSeconds != nil {
 		d = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
 	}
-	return renewed.Add(d)
+	return r.Add(d)
 }
 
 // stale reports whether the lease's renewal is overdue at now.

@@ -9,20 +9,18 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/content/oci"
 	orasregistry "oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
-	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // DefaultAttempts bounds the tries of one request.
@@ -55,9 +53,12 @@ func New(opts Options) *Client {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "aviary"
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = stall.DefaultTimeout
+	}
 	base := opts.Transport
 	if base == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := stall.Transport(opts.RequestTimeout)
 		// Steps talk to a registry with many requests at once (digest
 		// resolution, verification); Go's default keeps only 2 idle
 		// connections per host and would open a new one for most of them.
@@ -88,10 +89,11 @@ func retryPolicy(attempts int) retry.Policy {
 	}
 }
 
-// retryable retries what oras retries (timeouts, resets, 408, 429, 5xx) and
-// also refused connections: a registry restarting is worth a few waits.
+// retryable retries what oras retries (timeouts, resets, 408, 429, 5xx),
+// refused connections (a registry restarting is worth a few waits) and
+// stalls however deep they are wrapped (see package stall).
 func retryable(resp *http.Response, err error) (bool, error) {
-	if err != nil && errors.Is(err, syscall.ECONNREFUSED) {
+	if err != nil && (errors.Is(err, syscall.ECONNREFUSED) || stall.Is(err)) && !errors.Is(err, context.Canceled) {
 		return true, nil
 	}
 	return retry.DefaultPredicate(resp, err)
@@ -118,21 +120,13 @@ func (c *Client) Repository(ctx context.Context, ref Reference) (*remote.Reposit
 
 // Target opens the repository or layout ref names, for reading and writing.
 // A layout directory is created when create is set; otherwise a missing
-// layout is outcome.Invalid.
+// layout is outcome.Invalid. A layout is read from regular files only (a
+// named pipe or device in it is outcome.Invalid).
 func (c *Client) Target(ctx context.Context, ref Reference, create bool) (oras.Target, error) {
 	if !ref.IsLayout() {
 		return c.Repository(ctx, ref)
 	}
-	if !create {
-		if _, err := os.Stat(ref.Layout + "/oci-layout"); err != nil {
-			return nil, outcome.Invalidf("no OCI image layout at %s: %w", ref.Layout, err)
-		}
-	}
-	store, err := oci.NewWithContext(ctx, ref.Layout)
-	if err != nil {
-		return nil, outcome.Invalidf("opening OCI image layout %s: %w", ref.Layout, err)
-	}
-	return store, nil
+	return openLayout(ctx, ref.Layout, create)
 }
 
 // plainHTTP decides the scheme for host. Remote hosts get HTTPS unless

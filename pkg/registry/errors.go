@@ -12,6 +12,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // IsNotFound reports whether err says the manifest, blob or tag does not
@@ -55,6 +56,10 @@ func (c *Client) Classify(err error, host string) error {
 			return outcome.External(fmt.Errorf("wrong credentials for %s: the registry refused registry-username/registry-password: %w", host, err))
 		}
 		return outcome.External(fmt.Errorf("wrong or missing credentials for %s: log in (docker login %s) or set registry-username and registry-password: %w", host, host, err))
+	}
+	if stall.Is(err) {
+		return outcome.External(fmt.Errorf("registry %s stalled: no answer within request-timeout %s, %d tries: %w",
+			host, c.opts.RequestTimeout, c.opts.Attempts, err))
 	}
 	return outcome.External(fmt.Errorf("registry %s failed: %w", host, err))
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net/http"
+	"time"
 )
 
 // Options says how to reach registries. The zero value is the secure default:
@@ -26,9 +27,16 @@ type Options struct {
 	// Attempts bounds tries per request on 5xx, 429 and connection errors;
 	// 0 means 5.
 	Attempts int
-	// Transport is the HTTP transport under the retries; nil is a clone of
-	// http.DefaultTransport (which honours HTTPS_PROXY, and SSL_CERT_FILE
-	// through the system roots).
+	// RequestTimeout bounds each try of a request while the registry is
+	// silent: connecting, the TLS handshake, the wait for response headers
+	// and each pause in a body (see package stall); 0 means
+	// stall.DefaultTimeout. A try that runs into it is retried like a reset
+	// connection. Ignored when Transport is set.
+	RequestTimeout time.Duration
+	// Transport is the HTTP transport under the retries; nil is
+	// stall.Transport(RequestTimeout), a clone of http.DefaultTransport
+	// (which honours HTTPS_PROXY, and SSL_CERT_FILE through the system
+	// roots) bounded by RequestTimeout.
 	Transport http.RoundTripper
 	// UserAgent names the caller in requests; empty is "aviary".
 	UserAgent string

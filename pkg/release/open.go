@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -20,6 +21,14 @@ type Options struct {
 	Push          bool   // push the release branch to Remote
 	Remote        string // configured remote name, URL or path; empty means "origin"
 	Auth          Auth
+	// AllowOlder lets Push open a version lower than the highest release the
+	// remote already has (a patch of an older line). Without it Open refuses:
+	// a clone that lacks the remote's tags (actions/checkout's default shallow
+	// clone) would otherwise open 0.1.0 beside v1.x.
+	AllowOlder bool
+	// RequestTimeout bounds each request to an http or https remote while it
+	// is silent (see package stall); 0 means stall.DefaultTimeout.
+	RequestTimeout time.Duration
 }
 
 // Result is the release that is open after Open.
@@ -61,12 +70,21 @@ func Open(ctx context.Context, repo *Repository, o Options) (*Result, error) {
 	}
 	var remote *Remote
 	if o.Push {
+		boundHTTPRemotes(o.RequestTimeout)
 		if remote, err = repo.Remote(o.Remote, o.Auth); err != nil {
 			return nil, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// What the remote has decides as much as what the clone has: a clone
+	// without tags does not know the latest release.
+	var remoteReleases []Release
+	if remote != nil {
+		if remoteReleases, err = remote.Releases(ctx, pattern); err != nil {
+			return nil, err
+		}
 	}
 
 	releases, err := repo.Releases(pattern)
@@ -103,6 +121,11 @@ func Open(ctx context.Context, repo *Repository, o Options) (*Result, error) {
 	}
 	res.Previous = previous(releases, res.Version)
 	res.Branch = pattern.Name(res.Version)
+	if remote != nil && !o.AllowOlder {
+		if err := notBelowRemote(remoteReleases, releases, res, explicit != nil, remote.shown, repo.Shallow()); err != nil {
+			return nil, err
+		}
+	}
 
 	if !hasRef(releases, plumbing.NewBranchReferenceName(res.Branch)) {
 		if err := repo.CreateBranch(res.Branch, res.Commit); err != nil {

@@ -19,8 +19,10 @@ import (
 type RunFunc = func(ctx context.Context, s *Session) error
 
 // Main runs a step as a program: it reads os.Args and the environment,
-// cancels the context on SIGINT or SIGTERM (a second signal kills the
-// process), calls run and returns the exit code for os.Exit:
+// cancels the context on SIGINT or SIGTERM, calls run and returns the exit
+// code for os.Exit. The first signal ends the step within StopGrace, with
+// exit code 130, even when run is blocked in a call that ignores its
+// context; a second signal kills the process at once:
 //
 //	func main() { os.Exit(step.Main(catalog.DeployCanary, run)) }
 func Main(def Definition, run RunFunc) int {
@@ -36,7 +38,9 @@ func Main(def Definition, run RunFunc) int {
 // Run is Main without the process: args excludes the program name, env is
 // KEY=VALUE pairs. It parses the inputs strictly, calls run, writes the
 // outputs for the CI system and returns the exit code. When ctx is canceled
-// before run returns an error, the exit code is 130.
+// before run returns an error, the exit code is 130; when run has not
+// returned StopGrace after ctx was canceled, Run reports that and returns
+// 130 without waiting for it any longer (see Await).
 func Run(ctx context.Context, def Definition, args, env []string, stdout, stderr io.Writer, run RunFunc) int {
 	if err := def.Validate(); err != nil {
 		fmt.Fprintf(stderr, "aviary %s: error: %v\n", def.Name, err)
@@ -84,8 +88,12 @@ func Run(ctx context.Context, def Definition, args, env []string, stdout, stderr
 		return s.finish(fmt.Errorf("%w: %w", errInputs, errors.Join(errs...)), false)
 	}
 
-	err := callRun(ctx, s, run)
-	return s.finish(err, err != nil && ctx.Err() != nil)
+	err := Await(ctx, StopGrace, func() error { return callRun(ctx, s, run) })
+	interrupted := err != nil && ctx.Err() != nil
+	if cause := context.Cause(ctx); interrupted && cause != context.Canceled && !errors.Is(err, ErrNotStopped) {
+		err = fmt.Errorf("%v: %w", cause, err) // names the signal
+	}
+	return s.finish(err, interrupted)
 }
 
 // callRun calls run, turning a panic into an error with its stack.

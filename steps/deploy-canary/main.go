@@ -10,6 +10,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
-func main() { os.Exit(step.Main(catalog.DeployCanary, run)) }
+func main() { os.Exit(step.Main(catalog.DeployCanary, stepinput.Bounded(run))) }

@@ -8,17 +8,24 @@ import (
 	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/release"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
 func run(ctx context.Context, s *step.Session) error {
+	timeouts, err := stepinput.ReadTimeouts(s)
+	if err != nil {
+		return err
+	}
 	opts := release.Options{
-		Bump:          s.String("bump"),
-		Version:       s.String("version"),
-		Base:          s.String("base"),
-		BranchPattern: s.String("branch-pattern"),
-		Push:          s.Bool("push"),
-		Remote:        s.String("remote"),
-		Auth:          release.Auth{Token: s.String("token"), SSHKeyFile: s.String("ssh-key-file")},
+		Bump:           s.String("bump"),
+		Version:        s.String("version"),
+		Base:           s.String("base"),
+		BranchPattern:  s.String("branch-pattern"),
+		Push:           s.Bool("push"),
+		Remote:         s.String("remote"),
+		Auth:           release.Auth{Token: s.String("token"), SSHKeyFile: s.String("ssh-key-file")},
+		AllowOlder:     s.Bool("allow-older-version"),
+		RequestTimeout: timeouts.Request,
 	}
 	repo, err := release.OpenRepository(s.String("repo-path"))
 	if err != nil {

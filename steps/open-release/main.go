@@ -7,6 +7,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
-func main() { os.Exit(step.Main(catalog.OpenRelease, run)) }
+func main() { os.Exit(step.Main(catalog.OpenRelease, stepinput.Bounded(run))) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
-func main() { os.Exit(step.Main(catalog.RebuildCluster, run)) }
+func main() { os.Exit(step.Main(catalog.RebuildCluster, stepinput.Bounded(run))) }

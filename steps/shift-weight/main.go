@@ -8,6 +8,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/catalog"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
 
-func main() { os.Exit(step.Main(catalog.ShiftWeight, run)) }
+func main() { os.Exit(step.Main(catalog.ShiftWeight, stepinput.Bounded(run))) }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // Client queries one Prometheus server.
@@ -30,14 +31,19 @@ type Client struct {
 var _ analysis.Querier = (*Client)(nil)
 
 // New returns a client of the Prometheus at address, an http or https base
-// URL. A nil rt uses http.DefaultTransport. A bad address is
+// URL. A nil rt is stall.Transport(stall.DefaultTimeout): no query waits on
+// a silent Prometheus for longer. Transient failures (429, 5xx, resets,
+// stalls) are retried, Attempts tries in all. A bad address is
 // outcome.Invalid.
 func New(address string, rt http.RoundTripper) (*Client, error) {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, outcome.Invalidf("prometheus address: not an http or https URL")
 	}
-	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
+	if rt == nil {
+		rt = stall.Transport(stall.DefaultTimeout)
+	}
+	c, err := api.NewClient(api.Config{Address: address, RoundTripper: retrying(rt)})
 	if err != nil {
 		return nil, outcome.Invalidf("prometheus address: %w", err)
 	}
@@ -54,6 +60,9 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (float64
 		var apiErr *promv1.Error
 		if errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadData {
 			return math.NaN(), fmt.Errorf("querying prometheus: %w: %s", analysis.ErrBadQuery, apiErr.Msg)
+		}
+		if stall.Is(err) && ctx.Err() == nil {
+			return math.NaN(), fmt.Errorf("querying prometheus: no answer within the request timeout, %d tries: %w", Attempts, err)
 		}
 		return math.NaN(), fmt.Errorf("querying prometheus: %w", err)
 	}

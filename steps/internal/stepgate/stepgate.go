@@ -10,17 +10,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/analysis/prom"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/stall"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
 // ReportInput names the input holding the path of the JSON report.
 const ReportInput = "analysis-report"
+
+// RequestTimeoutInput names the input bounding each request to Prometheus
+// and to webhooks while they are silent (see package stall).
+const RequestTimeoutInput = "request-timeout"
 
 // Gate is the analysis of one step run; it satisfies canary.Gate.
 type Gate struct {
@@ -52,8 +58,11 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 			s.Progress(fmt.Sprintf("analysis: webhook %s for %s at %d%%: %s", w.Name, w.Service, w.Weight, w.Status))
 		},
 	}
+	// Every step that gates declares request-timeout; 0 takes the default.
+	timeout := s.Duration(RequestTimeoutInput)
+	opts.HTTPClient = &http.Client{Transport: stall.Transport(timeout)}
 	if spec.MetricsEnabled() {
-		if opts.Querier, err = prom.New(spec.PrometheusURL, nil); err != nil {
+		if opts.Querier, err = prom.New(spec.PrometheusURL, stall.Transport(timeout)); err != nil {
 			return nil, err
 		}
 	}

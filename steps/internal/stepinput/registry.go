@@ -1,23 +1,24 @@
 package stepinput
 
 import (
-	"net/http"
 	"path/filepath"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 // Inputs is the part of a step session the shared inputs are read from;
 // *step.Session has it.
 type Inputs interface {
+	Durations
 	String(name string) string
 	Bool(name string) bool
 	Getenv(key string) string
 }
 
 // Registry reads the registry inputs (registry-username, registry-password,
-// registry-host, insecure-registry, DOCKER_CONFIG) into the options every
+// registry-host, insecure-registry, request-timeout, DOCKER_CONFIG) into the options every
 // step reaches registries with. ref is the reference the step works on (a
 // plan, or the repository bundle-plan pushes to): registry-username and
 // registry-password belong to registry-host, else to ref's registry host,
@@ -25,11 +26,16 @@ type Inputs interface {
 // credentials then need registry-host. conns, when positive, is how many
 // connections per host to keep alive.
 func Registry(in Inputs, ref string, conns int) (registry.Options, error) {
+	t, err := ReadTimeouts(in)
+	if err != nil {
+		return registry.Options{}, err
+	}
 	opts := registry.Options{
 		Username:       in.String("registry-username"),
 		Password:       in.String("registry-password"),
 		CredentialHost: in.String("registry-host"),
 		Insecure:       in.Bool("insecure-registry"),
+		RequestTimeout: t.Request,
 	}
 	if dc := in.Getenv("DOCKER_CONFIG"); dc != "" {
 		opts.DockerConfig = filepath.Join(dc, "config.json")
@@ -47,7 +53,7 @@ func Registry(in Inputs, ref string, conns int) (registry.Options, error) {
 	if conns > 0 {
 		// Keep a connection per concurrent request alive: the default two
 		// idle connections per host would make most requests dial anew.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := stall.Transport(t.Request)
 		tr.MaxIdleConnsPerHost = conns
 		opts.Transport = tr
 	}

@@ -3,6 +3,7 @@ package stepinput
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
@@ -12,6 +13,10 @@ type inputs map[string]string
 func (in inputs) String(name string) string { return in[name] }
 func (in inputs) Bool(name string) bool     { return in[name] == "true" }
 func (in inputs) Getenv(key string) string  { return in["env:"+key] }
+func (in inputs) Duration(name string) time.Duration {
+	d, _ := time.ParseDuration(in[name])
+	return d
+}
 
 func TestRegistry(t *testing.T) {
 	tests := []struct {
