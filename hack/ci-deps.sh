@@ -8,7 +8,7 @@
 #
 # The first run builds the Kubernetes binaries, etcd, kwok, istiod
 # (pilot-discovery) and both cosign CLIs from the Go module proxy (20 to 25
-# minutes on two idle cores without istiod, which adds about 12 CPU-minutes);
+# minutes on two idle cores without istiod, which adds 12 to 15 CPU-minutes);
 # later runs reuse the binaries cached in the user cache directory
 # (aviary/tools).
 set -euo pipefail

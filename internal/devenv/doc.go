@@ -43,9 +43,10 @@
 // deployment, replicaset, endpointslice, node-lifecycle, serviceaccount,
 // namespace and garbage-collector controllers only.
 //
-// istiod (pilot-discovery of istio.io/istio, Istio 1.31 development; about
-// a second to start), on demand, for one cluster and any number of remote
-// clusters (remote secrets in istio-system):
+// istiod (pilot-discovery of istio.io/istio, Istio 1.31 development; ready
+// and synced 3 to 7 s after its start on a busy two-core machine), on
+// demand, for one cluster and any number of remote clusters (remote secrets
+// in istio-system):
 //
 //	i := devenv.StartIstiod(t, c, devenv.IstiodOptions{})                                  // one cluster
 //	i := devenv.StartIstiod(t, c1, devenv.IstiodOptions{Remotes: []*devenv.Cluster{c2}}) // c2 joins

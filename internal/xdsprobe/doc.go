@@ -24,9 +24,11 @@
 // istiod applies changes asynchronously (debounced, 100 ms by default); the
 // Wait functions ask again until the answer is the one expected or the
 // timeout passes, and then report what istiod last said, with what istiod
-// holds of the namespace's configuration (/debug/configz) and the conflicts
-// it recorded (/debug/push_status), so that a VirtualService istiod ignored
-// shows up as such.
+// holds of the namespaces' configuration (/debug/configz), which
+// VirtualServices it ignores for an older one of the same host (Shadowed:
+// istiod itself does not say), and the conflicts its last push recorded
+// (/debug/push_status). WaitConfig waits until istiod holds a write, for
+// assertions whose answer looks the same before and after it.
 //
 // The package never prints.
 package xdsprobe

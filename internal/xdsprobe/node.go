@@ -2,7 +2,6 @@ package xdsprobe
 
 import (
 	"fmt"
-	"maps"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -100,7 +99,7 @@ func (n Node) proto() (*corev3.Node, error) {
 	}
 	if len(n.Labels) > 0 {
 		labels := map[string]any{}
-		for k, v := range maps.All(n.Labels) {
+		for k, v := range n.Labels {
 			labels[k] = v
 		}
 		meta["LABELS"] = labels
