@@ -26,6 +26,9 @@ func run(ctx context.Context, s *step.Session) error {
 		return outcome.Invalidf("passive-replicas %d: give 0 or more", passive)
 	}
 	t := canary.TargetOf(s)
+	if err := stepinput.Namespace(s); err != nil {
+		return err
+	}
 	var err error
 	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
 		return err

@@ -13,6 +13,9 @@ import (
 
 func run(ctx context.Context, s *step.Session) error {
 	t := canary.TargetOf(s)
+	if err := stepinput.Namespace(s); err != nil {
+		return err
+	}
 	var err error
 	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
 		return err

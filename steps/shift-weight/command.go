@@ -27,6 +27,9 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	t := canary.TargetOf(s)
+	if err := stepinput.Namespace(s); err != nil {
+		return err
+	}
 	if t.Registry, err = stepinput.Registry(s, t.Plan, 0); err != nil {
 		return err
 	}
