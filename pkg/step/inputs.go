@@ -70,7 +70,9 @@ func parseArgs(inputs []Input, args []string) parsedArgs {
 			p.help = true
 			continue
 		}
-		if name == "version" && !hasVal {
+		if _, isInput := byName[name]; name == "version" && !hasVal && !isInput {
+			// A step with an input named version (open-release) takes
+			// --version as that input.
 			p.version = true
 			continue
 		}
