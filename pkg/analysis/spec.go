@@ -6,8 +6,9 @@ import (
 )
 
 // Spec is the analysis configuration: the canary.analysis section of the
-// release config (aviary.yaml), overridden field by field by step inputs (see
-// FromInputs). Every field is optional; WithDefaults fills in what is unset.
+// release config (aviary.yaml), overridden field by field by the steps'
+// analysis inputs (steps/internal/stepgate.Spec). Every field is optional;
+// WithDefaults fills in what is unset.
 // Field tags: `json` names the field for encoding/json, the YAML decoder and
 // the JSON Schema alike.
 type Spec struct {

@@ -307,6 +307,7 @@ func killAndRerun(t *testing.T, layout canarytest.Layout) {
 			if err == nil {
 				// The step made fewer writes than allowed: every later
 				// number of kills ends the same.
+				t.Logf("%s makes %d writes; it was killed after each", tc.step, kill)
 				break
 			}
 			do(t, f, v2, tc.step, f.Cluster.Kubeconfig, tc.op)

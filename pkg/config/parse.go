@@ -7,9 +7,9 @@ import (
 	"reflect"
 
 	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/yamldoc"
 )
 
 // MaxSize is the largest config accepted, far above any real one.
@@ -33,7 +33,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, invalid(Problem{Message: "file is empty"})
 	}
-	file, err := parser.ParseBytes(data, 0)
+	// Bounded before go-yaml builds or decodes anything: depth, nodes and
+	// alias expansion (package yamldoc).
+	file, err := yamldoc.Parse(data, yamldoc.Limits{Size: MaxSize})
 	if err != nil {
 		return nil, invalid(yamlProblem(err))
 	}
@@ -51,7 +53,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		opts = append(opts, yaml.DisallowUnknownField())
 	}
 	problems := sh.problems
-	if err := yaml.UnmarshalWithOptions(data, &cfg, opts...); err != nil {
+	// The tree, not data: yamldoc resolved its merge keys.
+	if err := yaml.NodeToValue(file.Docs[0].Body, &cfg, opts...); err != nil {
 		p := yamlProblem(err)
 		if !sameLine(problems, p) {
 			problems = append(problems, p)
@@ -104,8 +107,13 @@ func sameLine(list []Problem, p Problem) bool {
 	return false
 }
 
-// yamlProblem turns a go-yaml error into a problem with its position.
+// yamlProblem turns a go-yaml or yamldoc error into a problem with its
+// position.
 func yamlProblem(err error) Problem {
+	var le *yamldoc.Error
+	if errors.As(err, &le) {
+		return Problem{Message: le.Message, Line: le.Line, Column: le.Column}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		p := Problem{Message: ye.GetMessage()}

@@ -26,7 +26,7 @@ func CheckVersion(v string) error {
 		return nil
 	}
 	if strings.HasPrefix(v, "v") && semverPattern.MatchString(v[1:]) {
-		return fmt.Errorf("version %s: drop the leading v (%s)", quote(v), quote(v[1:]))
+		return fmt.Errorf("version %s: drop the leading v (%s)", quote(v), v[1:])
 	}
 	return fmt.Errorf("version %s is not a semantic version such as 1.4.0 or 2.0.0-rc.1", quote(v))
 }

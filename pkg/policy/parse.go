@@ -10,9 +10,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/yamldoc"
 )
 
 // MaxSize is the largest policy file accepted.
@@ -81,7 +81,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, invalid(Problem{Message: "file is empty"})
 	}
-	file, err := parser.ParseBytes(data, 0)
+	// Bounded before go-yaml builds or decodes anything: depth, nodes and
+	// alias expansion (package yamldoc).
+	file, err := yamldoc.Parse(data, yamldoc.Limits{Size: MaxSize})
 	if err != nil {
 		return nil, invalid(yamlProblem(err))
 	}
@@ -89,7 +91,8 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, invalid(Problem{Message: fmt.Sprintf("holds %d YAML documents; a policy is one document", len(file.Docs))})
 	}
 	var p Policy
-	if err := yaml.UnmarshalWithOptions(data, &p, yaml.DisallowUnknownField()); err != nil {
+	// The tree, not data: yamldoc resolved its merge keys.
+	if err := yaml.NodeToValue(file.Docs[0].Body, &p, yaml.DisallowUnknownField()); err != nil {
 		return nil, invalid(yamlProblem(err))
 	}
 	problems := p.Validate()
@@ -103,6 +106,10 @@ func Parse(name string, data []byte) (*Policy, error) {
 }
 
 func yamlProblem(err error) Problem {
+	var le *yamldoc.Error
+	if errors.As(err, &le) {
+		return Problem{Message: le.Message, Line: le.Line}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		p := Problem{Message: ye.GetMessage()}

@@ -1,24 +1,27 @@
 // Package topology decides, without touching a cluster, where a release's
-// objects go: in which cluster and namespace the stable and the canary
-// versions run, where the routing objects (VirtualService, DestinationRule)
-// live, and which mesh destinations tell the two versions apart.
+// objects go and what its routes say.
 //
-// One Placement describes every topology of the release config:
+// Place turns the topology section of a release config into a Placement:
+// its sides (each a target role, the parts it plays — stable, canary,
+// passive, gateway —, the services it runs, and its kubeconfig context,
+// Istio cluster ID and namespace) and the places of the route objects that
+// decide the split (the first of them also holds the release's lock and
+// record). It reads config.Rules, the one table of what each kind means,
+// and checks the topology with the same rules as config validation, so the
+// two never disagree.
 //
-//	kind                              workloads                          route lives in   versions told apart by
-//	single-cluster                    stable+canary, one namespace       that namespace   subsets by version label
-//	canary-namespace                  changed services in canary ns      stable ns        host (svc.<ns>.svc.cluster.local)
-//	active-passive-canary-namespace   all services rebuilt in passive ns active target    host (svc.<ns>.svc.cluster.local)
-//	blue-green-clusters               all services in the passive cluster gateway/active subsets by cluster label
-//	delta-canary-cluster              changed services in canary cluster stable cluster   subsets by cluster label
-//	rebuilt-canary-cluster            all services in canary cluster     stable cluster   subsets by cluster label
-//	gateway-routed-clusters           changed services in canary cluster gateway cluster  subsets by cluster label
+// A Strategy per separation says how each side's version of a service is
+// reached:
 //
-// Across clusters the mesh is assumed to be multi-cluster Istio, where one
-// host spans clusters and a subset selects a cluster by the
-// topology.istio.io/cluster label. The route of the active/passive kinds
-// stays where it was first placed (the gateway target, else the config's
-// active target) whichever side serves, so that clients keep one address;
-// its record says which side is active. Steps check Supported before acting:
-// a topology a step cannot drive yet is an Invalid error saying so.
+//	version-subsets     one host, DestinationRule subsets by version label   single-cluster
+//	host-per-namespace  the host of each side's namespace, a subset each     canary-namespace, blue-green-namespaces
+//	cluster-subsets     one host across one mesh, subsets by cluster ID      the cluster topologies (one mesh)
+//	remote-host         a ServiceEntry host per other mesh                   the cluster topologies (separate meshes)
+//
+// From a strategy, CanaryState, StableState and PromoteStates build every
+// state a service's route objects go through, alike for every separation;
+// a state routes only to versions that must already be ready.
+//
+// Supported says which steps drive a placement today, and what a refused
+// one would need.
 package topology

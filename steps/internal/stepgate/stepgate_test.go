@@ -52,12 +52,23 @@ func shiftWeight(ctx context.Context, s *step.Session) error {
 	return err
 }
 
-// TestShiftGatedByRealPrometheus deploys a canary to a real cluster, feeds
-// a real Prometheus synthetic Istio telemetry for its Deployments, and walks
-// a schedule gated by the analysis: a healthy canary gets through, one
-// answering 5% errors is sent back to 0% with exit 1.
+// TestShiftGatedByRealPrometheus deploys a canary to a real cluster, in
+// each namespace topology, feeds a real Prometheus synthetic Istio
+// telemetry for its Deployments as the sidecars of that layout would
+// report it, and walks a schedule gated by the analysis: a healthy canary
+// gets through, one answering 5% errors is sent back to 0% with exit 1.
 func TestShiftGatedByRealPrometheus(t *testing.T) {
-	f := canarytest.Start(t, "shop") // skips under -short
+	for _, layout := range []canarytest.Layout{
+		canarytest.SingleCluster("shop"),
+		canarytest.CanaryNamespace("shop", "shop-canary"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) { shiftGated(t, layout) })
+	}
+}
+
+func shiftGated(t *testing.T, layout canarytest.Layout) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{}) // skips under -short
+	relNS, canNS := layout.Namespaces[0], layout.Namespaces[len(layout.Namespaces)-1]
 	tel := devenv.StartTelemetry(t)
 	prom := devenv.StartPrometheus(t, tel.Target)
 
@@ -66,7 +77,7 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 	// Stable serves 200 requests a second; the telemetry labels each
 	// version's requests as Istio's sidecars would, with the pods' version
 	// label (destination_version) and their Deployment (destination_workload).
-	stable := devenv.Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"), RPS: 200}
+	stable := devenv.Series{Service: "cart", Namespace: relNS, Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"), RPS: 200}
 	if err := tel.Set(stable); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +96,9 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 		t.Run(fmt.Sprintf("%s with %g%% errors", tt.version, tt.errorRatio*100), func(t *testing.T) {
 			rel := f.Plan(t, tt.version, []canarytest.Service{{Name: "cart"}}, nil)
 			f.Deploy(t, rel, 5)
-			canarySeries := devenv.Series{Service: "cart", Namespace: "shop", Version: tt.version, Workload: canary.DeploymentName("cart", tt.version), RPS: 40, ErrorRatio: tt.errorRatio}
+			// The canary's pods run in the canary side's namespace; the
+			// clients called the release namespace's host.
+			canarySeries := devenv.Series{Service: "cart", Namespace: canNS, ServiceNamespace: relNS, Version: tt.version, Workload: canary.DeploymentName("cart", tt.version), RPS: 40, ErrorRatio: tt.errorRatio}
 			if err := tel.Set(canarySeries); err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +115,7 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			}
 			weight := 0
 			fmt.Sscan(tt.wantWeight, &weight)
-			f.Check(t, "shift-weight", canarytest.Splits("cart", weight, "shop", "1.0.0", "shop", tt.version))
+			f.Check(t, "shift-weight", canarytest.Splits("cart", weight, relNS, "1.0.0", canNS, tt.version))
 			for _, want := range []string{"### Canary analysis", "xychart-beta", "analysis: weight 10%, measurement 1/2"} {
 				if !strings.Contains(r.Stderr, want) {
 					t.Errorf("step output lacks %q", want)
@@ -116,8 +129,12 @@ func TestShiftGatedByRealPrometheus(t *testing.T) {
 			if err := json.Unmarshal(data, &rep); err != nil {
 				t.Fatalf("report %s: %v", data, err)
 			}
-			if len(rep.Targets) != 1 || rep.Targets[0].Canary != (analysis.Side{Namespace: "shop", Version: tt.version}) {
-				t.Errorf("report targets = %+v, want the canary of cart told apart by version %s", rep.Targets, tt.version)
+			want := analysis.Side{Namespace: canNS}
+			if relNS == canNS {
+				want.Version = tt.version
+			}
+			if len(rep.Targets) != 1 || rep.Targets[0].Canary != want {
+				t.Errorf("report targets = %+v, want the canary of cart as %+v", rep.Targets, want)
 			}
 			if tt.wantCode != 0 && rep.Status != analysis.StatusFail {
 				t.Errorf("report status = %s, want fail", rep.Status)
