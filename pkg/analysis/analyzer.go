@@ -61,7 +61,7 @@ func New(spec Spec, targets []Target, opts Options) (*Analyzer, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Analyzer{spec: spec, opts: opts, checks: spec.checks()}
+	a := &Analyzer{spec: spec, opts: opts, checks: checksOf(spec)}
 	if a.opts.Phase == "" {
 		a.opts.Phase = PhaseStep
 	}

@@ -45,14 +45,14 @@ func TestUsersRoutesSurvive(t *testing.T) {
 		{Name: "aviary-cart", Timeout: durationpb.New(2 * time.Second), Retries: &apiv1.HTTPRetry{Attempts: 4, RetryOn: "5xx"},
 			Route: []*apiv1.HTTPRouteDestination{{Destination: &apiv1.Destination{Host: "cart"}}}},
 	}
-	if _, err := c.Istio.NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
+	if _, err := canarytest.IstioClient(t, c).NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
 	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(20))
 	check := func(when string, canaryWeight int) {
 		t.Helper()
-		got, err := c.Istio.NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
+		got, err := canarytest.IstioClient(t, c).NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,10 @@ func (k *killer) tick() error {
 
 // install makes every route and record write of e go through k.
 func (k *killer) install(e *canary.Env, c *kube.Clients) {
-	e.Mesh = func(c *kube.Clients) canary.Mesh { return &killingMesh{canary.Istio(c), k} }
+	e.Mesh = func(c *kube.Clients) (canary.Mesh, error) {
+		m, err := canary.Istio(c)
+		return &killingMesh{m, k}, err
+	}
 	e.Records = &killingRecords{&canary.ConfigMapRecords{Client: c.Kube, Namespace: e.Place.Home().Namespace}, k}
 }
 

@@ -29,10 +29,10 @@ type Mesh interface {
 }
 
 // MeshFactory returns the Mesh of one cluster.
-type MeshFactory func(c *kube.Clients) Mesh
+type MeshFactory func(c *kube.Clients) (Mesh, error)
 
 // Istio is the MeshFactory of Istio, the one mesh aviary routes with.
-func Istio(c *kube.Clients) Mesh { return istio.New(c.Istio) }
+func Istio(c *kube.Clients) (Mesh, error) { return istio.ForClients(c) }
 
 // Records keeps the record of where each service of a release stands (see
 // Record), apart from the route objects.
@@ -118,7 +118,10 @@ func (e *Env) mesh(ctx context.Context, kubeContext string) (Mesh, error) {
 	if e.meshes == nil {
 		e.meshes = map[string]Mesh{}
 	}
-	m := f(c)
+	m, err := f(c)
+	if err != nil {
+		return nil, err
+	}
 	e.meshes[kubeContext] = m
 	return m, nil
 }
