@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,7 +155,7 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "cart-v1-1-0 0/2 ready") || !strings.Contains(err.Error(), "no traffic was shifted") {
 		t.Fatalf("Deploy of a canary that never becomes ready = %v, want an External timeout naming it", err)
 	}
-	if after := weights(t, c, "shop", "cart"); !traffic.Equal(before["cart"], after["cart"]) {
+	if after := weights(t, c, "shop", "cart"); !slices.Equal(before["cart"], after["cart"]) {
 		t.Errorf("routes changed by a failed deploy: %v → %v", before, after)
 	}
 	// Pretend the deploy had recorded it (a person or an older run did):
@@ -169,7 +170,7 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindNegative || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("Shift to a canary that is not ready = %v, want a Negative refusal", err)
 	}
-	if w := weights(t, c, "shop", "cart")["cart"]; !traffic.Equal(w, before["cart"]) {
+	if w := weights(t, c, "shop", "cart")["cart"]; !slices.Equal(w, before["cart"]) {
 		t.Errorf("route after the refusal = %v, want it unchanged (%v)", w, before["cart"])
 	}
 }

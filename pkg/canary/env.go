@@ -2,11 +2,13 @@ package canary
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/aviary-cd/aviary/pkg/clock"
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
@@ -146,7 +148,7 @@ func (e *Env) store(ctx context.Context) (Records, error) {
 
 func (e *Env) progress(format string, args ...any) {
 	if e.Progress != nil {
-		e.Progress(sprintf(format, args...))
+		e.Progress(fmt.Sprintf(format, args...))
 	}
 }
 
@@ -157,14 +159,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d)
 }
 
 func (e *Env) parallel() int {
