@@ -35,7 +35,7 @@ func referencePage(def step.Definition) ([]byte, error) {
 
 	b.WriteString("## Inputs\n\n")
 	b.WriteString("Each input is read from the flag `--<name>`, then `INPUT_<NAME>` (GitHub, hyphens kept), then " +
-		"`AVIARY_<NAME>` (hyphens as `_`), then its default. An empty value counts as unset. " +
+		"`AVIARY_<NAME>` (hyphens as `_`), then its default. Surrounding white space is trimmed and an empty value counts as unset. " +
 		"Run `/" + def.Name + " --help` for the same list.\n\n")
 	b.WriteString("| Input | Type | Default | Required | Environment | Description |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
@@ -71,6 +71,9 @@ func referencePage(def step.Definition) ([]byte, error) {
 	b.WriteString("\n## Exit codes\n\n| Code | Meaning |\n| --- | --- |\n")
 	for _, c := range step.ExitCodes() {
 		fmt.Fprintf(&b, "| %d | %s |\n", c.Code, cell(c.Meaning))
+	}
+	if def.Leaves != "" {
+		fmt.Fprintf(&b, "\n**After exit 3 or 130.** %s\n", def.Leaves)
 	}
 
 	b.WriteString("\n## GitHub Actions\n\n```yaml\n")

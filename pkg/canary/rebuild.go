@@ -57,17 +57,25 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	serving := stable
+	// The side serving is the one the records name, else the topology's
+	// stable side once anything was released; before that, none.
+	serving, released := stable, false
 	for _, n := range names {
-		if a := states[n].Record.Active; a != "" {
+		rec := states[n].Record
+		if a := rec.Active; a != "" {
 			if s, ok := e.Place.Side(config.Role(a)); ok {
 				serving = s
 			}
+			released = true
 			break
 		}
+		released = released || rec.Stable != ""
 	}
-	if serving.Role == target.Role {
+	if released && serving.Role == target.Role {
 		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", target.Namespace, other.Namespace)
+	}
+	if !released {
+		serving = other
 	}
 	roll := &rollout{side: target}
 	for _, r := range releases {

@@ -6,6 +6,7 @@ import "github.com/aviary-cd/aviary/pkg/step"
 var BundlePlan = step.Definition{
 	Name:        "bundle-plan",
 	Description: "Close the release: pin every image by digest, pack and push the release plan, tag it immutably.",
+	Leaves:      "The plan's blobs may be in the repository without its version tag, or the plan pushed and tagged but not yet signed. A re-run of the same commit bundles to the same digest: it pushes only what is missing, never moves the version tag, and signs the plan if it is not signed yet.",
 	Inputs: []step.Input{
 		{Name: "config", Description: "Release config file in the repository.", Default: "aviary.yaml"},
 		{Name: "repository", Description: "Where plans are pushed: registry/repo, or oci-layout:<dir>.", Required: true},

@@ -15,6 +15,7 @@ var (
 var DeployCanary = step.Definition{
 	Name:        "deploy-canary",
 	Description: "Deploy the plan's changed services on the topology's canary side (beside stable, or in the canary namespace) and route a first weight to them through Istio.",
+	Leaves:      "The new versions' Deployments and the services' other objects may be applied with no route changed yet, or some services routed to their canary at the initial weight and others not; no route ever points at a Deployment that is not ready. The namespace lock is released, or expires after lock-ttl when the API server cannot be reached. A re-run applies what is missing and keeps the weight a service already has.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "initial-weight", Description: "Share of traffic, in percent (0-100), the canary starts with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
@@ -32,6 +33,7 @@ var DeployCanary = step.Definition{
 var ShiftWeight = step.Definition{
 	Name:        "shift-weight",
 	Description: "Move traffic to the canary step by step, gated by metric analysis; roll back on failure.",
+	Leaves:      "Traffic stays at the last weight that was set, recorded on each service's route; with several services some may already be at the next weight. The namespace lock is released, or expires after lock-ttl. A re-run resumes the schedule at the lowest weight in effect.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "weight", Description: "Set the canary weight (0-100) in one move.", Type: step.Int},
@@ -49,6 +51,7 @@ var ShiftWeight = step.Definition{
 var Promote = step.Definition{
 	Name:        "promote",
 	Description: "Make the new versions stable (rolled out on the stable side first, ready), send 100% to them, keep the previous version passive.",
+	Leaves:      "Some services may be promoted and others still in canary, and a promoted service's previous version may not yet be scaled to passive-replicas. The namespace lock is released, or expires after lock-ttl. A re-run finishes every service and leaves the finished ones as they are.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "passive-replicas", Description: "Replicas the previous version keeps for instant rollback.", Type: step.Int, Default: "1"},
@@ -64,6 +67,7 @@ var Promote = step.Definition{
 var Rollback = step.Definition{
 	Name:        "rollback",
 	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version.",
+	Leaves:      "Some services may be back on their previous version and others not yet; no route ever points at a version that is not ready. The namespace lock is released, or expires after lock-ttl. A re-run sends the rest back.",
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		timeoutInput, lockTTLInput, holderInput,
@@ -78,6 +82,7 @@ var Rollback = step.Definition{
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
 	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
+	Leaves:      "The passive namespace may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The namespace lock is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
 		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},

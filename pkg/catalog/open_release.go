@@ -6,6 +6,7 @@ import "github.com/aviary-cd/aviary/pkg/step"
 var OpenRelease = step.Definition{
 	Name:        "open-release",
 	Description: "Compute the next semver version from git and open the release branch.",
+	Leaves:      "The release branch may exist in the local repository without having been pushed. A re-run finds it there and pushes it.",
 	Inputs: []step.Input{
 		{Name: "repo-path", Description: "Path of the git repository.", Default: "."},
 		{Name: "bump", Description: "major, minor, patch, prerelease, or auto (from Conventional Commits since the last release); empty means auto."},

@@ -8,6 +8,7 @@ import (
 var VerifyArtifacts = step.Definition{
 	Name:        "verify-artifacts",
 	Description: "Check the plan and every image it names: digests, cosign signatures, attestations, policy.",
+	Leaves:      "The JSON report may be written to report-path, and attached to the plan as a referrer, listing the checks that could not be made. A re-run verifies everything again and attaches a report of its own.",
 	Inputs:      verifyArtifactsInputs(),
 	Outputs: []step.Output{
 		{Name: "verified", Description: "true when every check passed, else false."},

@@ -181,8 +181,12 @@ func (r *Repository) Shallow() bool {
 	return err == nil && len(set) > 0
 }
 
-// CreateBranch points the new local branch name at commit.
+// CreateBranch points the new local branch name at commit. A name no
+// repository can hold is outcome.Invalid.
 func (r *Repository) CreateBranch(name string, commit plumbing.Hash) error {
+	if err := checkBranchLength(name); err != nil {
+		return outcome.Invalidf("creating branch: %w", err)
+	}
 	ref := plumbing.NewHashReference(plumbing.NewBranchReferenceName(name), commit)
 	if err := r.repo.Storer.SetReference(ref); err != nil {
 		return fmt.Errorf("creating branch %s: %w", name, err)

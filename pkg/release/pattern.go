@@ -1,6 +1,7 @@
 package release
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -32,9 +33,41 @@ func ParseBranchPattern(pattern string) (BranchPattern, error) {
 	p := BranchPattern{prefix: prefix, suffix: suffix}
 	sample := p.Name(semver.New(1, 2, 3, "rc.1", ""))
 	if err := plumbing.NewBranchReferenceName(sample).Validate(); err != nil {
-		return BranchPattern{}, outcome.Invalidf("branch pattern %q makes %q, which is not a valid branch name", pattern, sample)
+		return BranchPattern{}, outcome.Invalidf("branch pattern %s makes %s, which is not a valid branch name", quote(pattern), quote(sample))
+	}
+	if err := checkBranchLength(sample); err != nil {
+		return BranchPattern{}, outcome.Invalidf("branch pattern %s: %w", quote(pattern), err)
 	}
 	return p, nil
+}
+
+// Git keeps a branch as a file, .git/refs/heads/<name>: each part of the name
+// between slashes is a file name and the whole a path, which file systems
+// bound (NAME_MAX, PATH_MAX); remotes refuse such names too.
+const (
+	maxBranchPart = 255
+	maxBranchName = 4000
+)
+
+// checkBranchLength refuses a branch name no repository can hold.
+func checkBranchLength(name string) error {
+	if len(name) > maxBranchName {
+		return fmt.Errorf("the branch name would be %d bytes; git stores it as a file path, which holds at most %d", len(name), maxBranchName)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if len(part) > maxBranchPart {
+			return fmt.Errorf("the branch name %s has a part of %d bytes between slashes; git stores each as a file name, which holds at most %d", quote(name), len(part), maxBranchPart)
+		}
+	}
+	return nil
+}
+
+// quote quotes s for a message, cut to 64 bytes.
+func quote(s string) string {
+	if len(s) <= 64 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:64], len(s))
 }
 
 // Name is the branch name for v, without build metadata.

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
@@ -45,6 +46,32 @@ func TestParseBranchPatternInvalid(t *testing.T) {
 		if _, err := ParseBranchPattern(pattern); outcome.KindOf(err) != outcome.KindInvalid {
 			t.Errorf("ParseBranchPattern(%q) error = %v, want an Invalid error", pattern, err)
 		}
+	}
+}
+
+// TestBranchNamesNoRepositoryHolds: a branch name longer than a file name
+// or a path can be, given in the pattern or made by a long version, is an
+// input that can never work (exit 2), refused before anything is written.
+func TestBranchNamesNoRepositoryHolds(t *testing.T) {
+	long := strings.Repeat("a", 120_000)
+	for _, pattern := range []string{
+		"release/" + long + "/X.Y.Z",
+		"release/X.Y.Z-" + strings.Repeat("b", 250),
+		strings.Repeat("part/", 900) + "X.Y.Z",
+	} {
+		_, err := ParseBranchPattern(pattern)
+		if outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), "holds at most") {
+			t.Errorf("ParseBranchPattern(%d bytes) error = %.200v, want Invalid saying what git holds", len(pattern), err)
+		}
+		if err != nil && len(err.Error()) > 400 {
+			t.Errorf("ParseBranchPattern(%d bytes) error is %d bytes long; quote the pattern short", len(pattern), len(err.Error()))
+		}
+	}
+	r := newTestRepo(t)
+	tip := r.commit("initial")
+	err := r.open().CreateBranch("release/1.0.0-"+strings.Repeat("c", 300), tip)
+	if outcome.KindOf(err) != outcome.KindInvalid {
+		t.Errorf("CreateBranch(a 300-byte part) error = %v, want Invalid", err)
 	}
 }
 

@@ -69,6 +69,9 @@ func (r *Repository) Remote(remote string, auth Auth) (*Remote, error) {
 		return nil, err
 	}
 	if ep.Protocol == "file" {
+		if _, err := (fileLoader{}).Load(ep); err != nil {
+			return nil, outcome.Invalidf("remote %q: no git repository at %s", remote, shown)
+		}
 		useInProcessFileTransport()
 	}
 	return &Remote{remote: git.NewRemote(r.repo.Storer, rc), shown: shown, auth: method, ca: auth.CABundle}, nil

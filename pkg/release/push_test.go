@@ -124,12 +124,24 @@ func TestPushRefusesRemoteBranchElsewhere(t *testing.T) {
 	}
 }
 
+// TestPushToMissingPathIsInvalid: a path where no repository is can never
+// be pushed to: exit 2, before anything is attempted, not 3.
+func TestPushToMissingPathIsInvalid(t *testing.T) {
+	r := newTestRepo(t)
+	r.commit("initial")
+	missing := filepath.Join(t.TempDir(), "missing.git")
+	_, err := r.open().Remote(missing, Auth{})
+	if outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), "no git repository at "+missing) {
+		t.Errorf("Remote(missing path) error = %v, want Invalid naming the path", err)
+	}
+}
+
 func TestPushUnreachableRemoteIsExternal(t *testing.T) {
 	r := newTestRepo(t)
 	tip := r.commit("initial")
-	_, err := push(t, r.open(), filepath.Join(t.TempDir(), "missing.git"), "release/0.1.0", tip, Auth{})
+	_, err := push(t, r.open(), "http://127.0.0.1:1/shop.git", "release/0.1.0", tip, Auth{})
 	if outcome.KindOf(err) != outcome.KindExternal {
-		t.Errorf("Push(missing remote) error = %v, want External", err)
+		t.Errorf("Push(unreachable remote) error = %v, want External", err)
 	}
 }
 

@@ -35,4 +35,9 @@ type Definition struct {
 	Description string // one line
 	Inputs      []Input
 	Outputs     []Output
+	// Leaves says what a run that ends with exit 3 or 130 may leave behind
+	// (what it changed before it failed) and what running the step again
+	// does with it. --help and the reference page show it after the exit
+	// codes.
+	Leaves string
 }

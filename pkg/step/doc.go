@@ -23,7 +23,8 @@
 //  3. AVIARY_<NAME>: the name upper-cased, hyphens replaced (AVIARY_PLAN_REF);
 //  4. the default of the Definition.
 //
-// An empty value counts as unset, wherever it comes from: every CI adapter
+// Surrounding white space is trimmed from every value, wherever it comes
+// from, and an empty or blank value counts as unset: every CI adapter
 // passes every input even when it is empty (GitHub sets INPUT_ for each
 // declared action input, a Tekton Task passes --name=$(params.name), a GitLab
 // component sets AVIARY_ from each spec input), so the default applies and

@@ -133,3 +133,17 @@ func TestSessionIsSafeForConcurrentUse(t *testing.T) {
 		t.Errorf("weight output is empty after concurrent SetOutput")
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	first := runStep(t, testDef, []string{"--version"}, nil, nil)
+	second := runStep(t, testDef, []string{"--plan=p", "--version"}, []string{"GITHUB_ACTIONS=true"}, nil)
+	if first.code != 0 || !strings.HasPrefix(first.stdout, "test-step ") || !strings.Contains(first.stdout, "(commit ") {
+		t.Fatalf("--version = exit %d, stdout %q; want 0 and the step's name, version and commit", first.code, first.stdout)
+	}
+	if first.stdout != second.stdout || first.stderr != "" {
+		t.Errorf("--version printed %q, then %q (stderr %q); want the same every run", first.stdout, second.stdout, first.stderr)
+	}
+	if bad := runStep(t, testDef, []string{"--version=1"}, nil, nil); bad.code != ExitInvalid {
+		t.Errorf("--version=1 = exit %d, want %d (an unknown flag)", bad.code, ExitInvalid)
+	}
+}

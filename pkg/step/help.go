@@ -10,7 +10,7 @@ import (
 // writeHelp prints the step's description, inputs, outputs and exit codes.
 func writeHelp(w io.Writer, def Definition) {
 	fmt.Fprintf(w, "%s: %s\n\n", def.Name, def.Description)
-	fmt.Fprintf(w, "Usage: %s [--input=value ...]\n\n", def.Name)
+	fmt.Fprintf(w, "Usage: %s [--input=value ...]\n       %s --help | --version\n\n", def.Name, def.Name)
 	fmt.Fprintf(w, "Each input is read from --name, then INPUT_NAME (GitHub), then AVIARY_NAME, then its default.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Inputs:")
@@ -30,6 +30,9 @@ func writeHelp(w io.Writer, def Definition) {
 	fmt.Fprintln(w, "\nExit codes:")
 	for _, c := range ExitCodes() {
 		fmt.Fprintf(w, "  %3d  %s\n", c.Code, c.Meaning)
+	}
+	if def.Leaves != "" {
+		fmt.Fprintf(w, "\nAfter exit 3 or 130: %s\n", def.Leaves)
 	}
 }
 

@@ -36,9 +36,10 @@ func Flag(name string) string { return "--" + name }
 
 // parsedArgs is the command line split into flag values.
 type parsedArgs struct {
-	values map[string]string // input name → last value given
-	help   bool
-	errs   []error
+	values  map[string]string // input name → last value given
+	help    bool
+	version bool
+	errs    []error
 }
 
 // parseArgs reads --name=value, --name value and, for bool inputs, a bare
@@ -67,6 +68,10 @@ func parseArgs(inputs []Input, args []string) parsedArgs {
 		}
 		if name == "help" || name == "h" {
 			p.help = true
+			continue
+		}
+		if name == "version" && !hasVal {
+			p.version = true
 			continue
 		}
 		in, ok := byName[name]
@@ -98,8 +103,10 @@ func parseArgs(inputs []Input, args []string) parsedArgs {
 }
 
 // resolve finds the value of every input: flag, then INPUT_<NAME>, then
-// AVIARY_<NAME>, then the default. An empty value counts as unset wherever it
-// comes from, because every CI adapter passes every input even when empty:
+// AVIARY_<NAME>, then the default. Surrounding white space is trimmed from
+// every value wherever it comes from (GitHub's toolkit trims action inputs;
+// the other sources are treated the same), and an empty or blank value counts
+// as unset, because every CI adapter passes every input even when empty:
 // GitHub sets INPUT_ for each declared action input, a Tekton Task passes
 // --name=$(params.name), a GitLab component sets AVIARY_ from each spec input.
 // All errors are returned together.
@@ -108,11 +115,11 @@ func resolve(inputs []Input, flags map[string]string, env map[string]string) (ma
 	var errs []error
 	for _, in := range inputs {
 		v := value{raw: in.Default, source: "default"}
-		if f := flags[in.Name]; f != "" {
+		if f := strings.TrimSpace(flags[in.Name]); f != "" {
 			v = value{raw: f, set: true, source: Flag(in.Name)}
 		} else if e := strings.TrimSpace(env[GitHubEnv(in.Name)]); e != "" {
 			v = value{raw: e, set: true, source: GitHubEnv(in.Name)}
-		} else if e := env[Env(in.Name)]; e != "" {
+		} else if e := strings.TrimSpace(env[Env(in.Name)]); e != "" {
 			v = value{raw: e, set: true, source: Env(in.Name)}
 		}
 		if in.Required && strings.TrimSpace(v.raw) == "" {

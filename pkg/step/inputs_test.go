@@ -223,3 +223,51 @@ func TestMisuseFailsTheStep(t *testing.T) {
 		})
 	}
 }
+
+// TestWhitespaceIsTheSameEverywhere checks that a flag, INPUT_ and AVIARY_
+// treat surrounding white space alike: trimmed, and blank is unset.
+func TestWhitespaceIsTheSameEverywhere(t *testing.T) {
+	sources := []struct {
+		name string
+		give func(weight, format string) (args, env []string)
+	}{
+		{"flag", func(w, f string) ([]string, []string) { return []string{"--weight=" + w, "--log-format", f}, nil }},
+		{"INPUT_", func(w, f string) ([]string, []string) {
+			return nil, []string{"INPUT_WEIGHT=" + w, "INPUT_LOG-FORMAT=" + f}
+		}},
+		{"AVIARY_", func(w, f string) ([]string, []string) {
+			return nil, []string{"AVIARY_WEIGHT=" + w, "AVIARY_LOG_FORMAT=" + f}
+		}},
+	}
+	values := []struct {
+		name, weight, format string
+		wantWeight           int
+		wantSet, wantJSON    bool
+	}{
+		{"padded", " 8\n", "\tjson ", 8, true, true},
+		{"blank", " \t\n", "  ", 5, false, false},
+	}
+	for _, src := range sources {
+		for _, v := range values {
+			t.Run(src.name+"/"+v.name, func(t *testing.T) {
+				args, env := src.give(v.weight, v.format)
+				var weight int
+				var set bool
+				r := runStep(t, testDef, append([]string{"--plan=p"}, args...), env, func(_ context.Context, s *Session) error {
+					weight, set = s.Int("weight"), s.IsSet("weight")
+					s.Log().Info("ran")
+					return nil
+				})
+				if r.code != 0 {
+					t.Fatalf("Run = %d, want 0; stderr:\n%s", r.code, r.stderr)
+				}
+				if weight != v.wantWeight || set != v.wantSet {
+					t.Errorf("weight = %d (set %v), want %d (set %v)", weight, set, v.wantWeight, v.wantSet)
+				}
+				if json := strings.HasPrefix(r.stderr, "{"); json != v.wantJSON {
+					t.Errorf("JSON log = %v, want %v; stderr:\n%s", json, v.wantJSON, r.stderr)
+				}
+			})
+		}
+	}
+}

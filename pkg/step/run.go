@@ -50,6 +50,10 @@ func Run(ctx context.Context, def Definition, args, env []string, stdout, stderr
 		writeHelp(stdout, def)
 		return ExitOK
 	}
+	if flags.version {
+		fmt.Fprintln(stdout, Version(def.Name))
+		return ExitOK
+	}
 	vals, errs := resolve(all, flags.values, envs)
 	errs = append(flags.errs, errs...)
 

@@ -26,7 +26,13 @@ func TestNamespaceBlueGreen(t *testing.T) {
 	args := func(rel canarytest.Release, ns string) []string {
 		return []string{"--plan=" + rel.Ref, "--kubeconfig=" + kc, "--namespace=" + ns, "--holder=test"}
 	}
-	r := canarytest.RunStep(t, catalog.RebuildCluster, run, nil, args(v1, "shop-green")...)
+	// Before anything was released neither side serves: either may be
+	// built first.
+	r := canarytest.RunStep(t, catalog.RebuildCluster, run, nil, append(args(v1, "shop-blue"), "--switch=false")...)
+	if r.Code != 0 || r.Outputs["passive"] != "shop-blue" {
+		t.Fatalf("building shop-blue first, without switching = exit %d, outputs %v; want 0\n%s", r.Code, r.Outputs, r.Stderr)
+	}
+	r = canarytest.RunStep(t, catalog.RebuildCluster, run, nil, args(v1, "shop-green")...)
 	if r.Code != 0 || r.Outputs["active"] != "shop-green" || r.Outputs["passive"] != "shop-blue" {
 		t.Fatalf("rebuild shop-green = exit %d, outputs %v; want green active\n%s", r.Code, r.Outputs, r.Stderr)
 	}
