@@ -91,4 +91,3 @@ func summary(res *release.Result, opts release.Options) string {
 	fmt.Fprintf(&b, "| commit | %s |\n", markdown.Code(res.Commit.String()))
 	return b.String()
 }
-
