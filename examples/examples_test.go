@@ -1,6 +1,7 @@
 // Package examples_test checks that the release configs shipped as examples
 // are valid: the sample application and each topology section, parsed and
-// validated by the same code bundle-plan uses.
+// validated by the same code bundle-plan uses, and that the example Roles
+// cover the topologies the steps drive.
 package examples_test
 
 import (
@@ -9,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
 	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/topology"
 )
 
@@ -67,5 +72,77 @@ func TestTopologyExamples(t *testing.T) {
 		if !seen[string(k)] {
 			t.Errorf("no example for topology %q in examples/topologies", k)
 		}
+	}
+}
+
+// TestRolesCoverTheTopologies: for each topology example with Roles under
+// rbac/<topology>/, every step that drives the topology has its file, and
+// each of its Roles is for a namespace the topology uses.
+func TestRolesCoverTheTopologies(t *testing.T) {
+	entries, err := os.ReadDir("rbac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join("rbac", e.Name()))
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no topology directories under rbac/")
+	}
+	base, err := os.ReadFile("sample-app/aviary.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(string(base), "topology:")
+	for _, dir := range dirs {
+		kind := filepath.Base(dir)
+		t.Run(kind, func(t *testing.T) {
+			section, err := os.ReadFile(filepath.Join("topologies", kind+".yaml"))
+			if err != nil {
+				t.Fatalf("rbac/%s has no topology example: %v", kind, err)
+			}
+			c, err := config.Parse(kind, []byte(head+string(section)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := topology.Place(c.Topology, topology.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			namespaces := map[string]bool{}
+			for _, s := range p.Sides {
+				namespaces[s.Namespace] = true
+			}
+			for _, step := range []string{"deploy-canary", "shift-weight", "promote", "rollback", "rebuild-cluster"} {
+				file := filepath.Join(dir, step+".yaml")
+				data, err := os.ReadFile(file)
+				if topology.Supported(p, step) != nil {
+					if err == nil {
+						t.Errorf("%s exists, but %s does not drive %s", file, step, kind)
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s drives %s, but %s: %v", step, kind, file, err)
+					continue
+				}
+				docs, err := plan.SplitDocuments(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, doc := range docs {
+					var role rbacv1.Role
+					if err := yaml.UnmarshalStrict(doc, &role); err != nil {
+						t.Errorf("%s: %v", file, err)
+					}
+					if !namespaces[role.Namespace] {
+						t.Errorf("%s: a Role for namespace %q, which %s does not use", file, role.Namespace, kind)
+					}
+				}
+			}
+		})
 	}
 }

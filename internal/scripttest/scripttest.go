@@ -1,6 +1,8 @@
 // Package scripttest holds what the step binaries' testscript scenarios
-// share: commands that read a step's local-mode outputs and fill in files,
-// and the environment that makes git deterministic inside a script.
+// share: commands that read a step's local-mode outputs, fill in files, write
+// plans and keys, run a step on bad input and look for leaked secrets; the
+// environment that makes git deterministic inside a script; and the runner
+// of the bad-input corpus (BadInput).
 package scripttest
 
 import (
@@ -21,9 +23,27 @@ import (
 //	                  opposite.
 //	envsubst FILE...  replaces $VAR and ${VAR} in each FILE with the script's
 //	                  environment.
+//	bad STEP EXIT PHRASE [NAME=VALUE...] [ARG...]
+//	                  runs a step on bad input and checks its exit code and
+//	                  message (see Bad).
+//	nosecret [-except FILE]... [-file FILE]... [VALUE...]
+//	                  fails when a secret shows in stdout, stderr or any file
+//	                  under $WORK (see NoSecret).
+//	repeat NAME N TEXT
+//	                  sets $NAME to TEXT repeated N times.
+//	planlayout DIR KIND
+//	                  writes a plan, valid or breaking one rule, into an OCI
+//	                  layout and sets $PLAN (see PlanLayout).
+//	genkey [-env NAME] PRIVATE [PUBLIC]
+//	                  writes a fresh cosign-compatible key pair.
 var Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"output":   Output,
-	"envsubst": Envsubst,
+	"output":     Output,
+	"envsubst":   Envsubst,
+	"bad":        Bad,
+	"nosecret":   NoSecret,
+	"repeat":     Repeat,
+	"planlayout": PlanLayout,
+	"genkey":     Genkey,
 }
 
 // Output is the output command.

@@ -70,7 +70,9 @@ func parseArgs(inputs []Input, args []string) parsedArgs {
 			p.help = true
 			continue
 		}
-		if name == "version" && !hasVal {
+		if _, input := byName[name]; name == "version" && !hasVal && !input {
+			// A step with an input named version takes --version as that
+			// input; its --help shows the build's version.
 			p.version = true
 			continue
 		}

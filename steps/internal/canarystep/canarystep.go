@@ -30,6 +30,11 @@ type Inputs interface {
 // lifetime, and the registry options (read as every step reads them,
 // stepinput.Registry: credentials for the plan's registry host only).
 func Target(in Inputs) (canary.Target, error) {
+	// A namespace no Kubernetes namespace can have is refused (exit 2)
+	// before anything is contacted.
+	if err := stepinput.Namespace(in); err != nil {
+		return canary.Target{}, err
+	}
 	t := canary.Target{
 		Step:          in.Name(),
 		Plan:          in.String("plan"),

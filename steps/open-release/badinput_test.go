@@ -1,0 +1,11 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/aviary-cd/aviary/internal/scripttest"
+)
+
+// TestBadInput runs the step's bad-input corpus,
+// ../testdata/badinput/open-release.txtar, against its main.
+func TestBadInput(t *testing.T) { scripttest.BadInput(t, "open-release") }
