@@ -7,17 +7,21 @@ import (
 	"github.com/aviary-cd/aviary/pkg/topology"
 )
 
+// canaryNamespace is the topology of the examples: stable in shop, the
+// canaries in shop-canary.
+var canaryNamespace = config.Topology{
+	Kind: config.CanaryNamespace,
+	Targets: []config.Target{
+		{Role: config.RoleStable, Namespace: "shop"},
+		{Role: config.RoleCanary, Namespace: "shop-canary"},
+	},
+}
+
 // The canary-namespace topology puts the canaries in a namespace of their
 // own beside the stable one, in the step's cluster; the route objects live
 // with stable.
 func ExamplePlace() {
-	p, err := topology.Place(config.Topology{
-		Kind: config.CanaryNamespace,
-		Targets: []config.Target{
-			{Role: config.RoleStable, Namespace: "shop"},
-			{Role: config.RoleCanary, Namespace: "shop-canary"},
-		},
-	}, topology.Options{})
+	p, err := topology.Place(canaryNamespace, topology.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -36,13 +40,7 @@ func ExamplePlace() {
 // canary-namespace topology: each version is reached through the host of
 // its namespace.
 func ExampleCanaryState() {
-	p, err := topology.Place(config.Topology{
-		Kind: config.CanaryNamespace,
-		Targets: []config.Target{
-			{Role: config.RoleStable, Namespace: "shop"},
-			{Role: config.RoleCanary, Namespace: "shop-canary"},
-		},
-	}, topology.Options{})
+	p, err := topology.Place(canaryNamespace, topology.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
