@@ -5,7 +5,7 @@ STEPS := open-release bundle-plan verify-artifacts deploy-canary shift-weight pr
 BIN   := bin
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build test test-short test-lint generate check-generate lint bench demo env tools images clean
+.PHONY: all build test test-short test-lint fuzz fuzz-short generate check-generate lint bench demo env tools images clean
 
 all: build
 
@@ -24,10 +24,30 @@ TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok pi
 tools:
 	$(GO) run ./hack/toolcache $(TEST_TOOLS)
 
-## test: everything, including the tests against real components
+## test: everything, including the tests against real components, and a short fuzzing run
 test: tools
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) test-lint
+	$(MAKE) fuzz-short
+
+# The fuzz targets of the readers of untrusted input (aviary.yaml, the
+# policy, the plan document and its manifests bundle) and of the Markdown
+# escaping of summaries, as package:Func.
+FUZZ_TARGETS := ./pkg/config:FuzzParse ./pkg/policy:FuzzParse ./pkg/plan:FuzzDecode ./pkg/plan:FuzzReadBundle ./pkg/markdown:FuzzText
+FUZZTIME_SHORT ?= 10s
+FUZZTIME ?= 5m
+
+## fuzz-short: every fuzz target for FUZZTIME_SHORT (10s each; make test runs it)
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzzing $$fn in $$pkg for $(FUZZTIME_SHORT)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME_SHORT) $$pkg || exit 1; \
+	done
+
+## fuzz: every fuzz target for FUZZTIME (5m each)
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME_SHORT=$(FUZZTIME)
 
 ## test-lint: the generated CI adapters pass actionlint and Tekton's own validation
 test-lint:

@@ -21,11 +21,17 @@ var deniedEverywhere = []string{
 	"testing",
 }
 
+// deniedBut lists packages that only one step may link: kustomize renders
+// overlays at bundle time, and no later step needs it.
+var deniedBut = map[string]string{
+	"sigs.k8s.io/kustomize": "bundle-plan",
+}
+
 // denied lists, per step, what it must not link on top of deniedEverywhere,
 // so that each binary (and image) carries only what its job needs. Every
 // step of the catalog must have an entry, so that a new step gets rules.
 var denied = map[string][]string{
-	"open-release":     {"k8s.io/client-go", "istio.io", "github.com/sigstore"},
+	"open-release":     {"k8s.io/client-go", "istio.io", "github.com/sigstore", "github.com/aviary-cd/aviary/pkg/analysis", "html/template"},
 	"bundle-plan":      {"k8s.io/client-go", "istio.io"},
 	"verify-artifacts": {"k8s.io/client-go", "istio.io"},
 	"deploy-canary":    nil,
@@ -98,28 +104,12 @@ func TestStepDependencies(t *testing.T) {
 	for _, name := range steps {
 		t.Run(name, func(t *testing.T) {
 			deny := append(slices.Clone(deniedEverywhere), denied[name]...)
-			out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./"+name).Output()
-			if err != nil {
-				var stderr string
-				if ee, ok := err.(*exec.ExitError); ok {
-					stderr = string(ee.Stderr)
-				}
-				t.Fatalf("go list -deps ./steps/%s: %v\n%s", name, err, stderr)
-			}
-			// importers maps each linked package to the packages importing it.
-			importers := map[string][]string{}
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				fields := strings.Fields(line)
-				if len(fields) == 0 {
-					continue
-				}
-				if _, seen := importers[fields[0]]; !seen {
-					importers[fields[0]] = nil
-				}
-				for _, imp := range fields[1:] {
-					importers[imp] = append(importers[imp], fields[0])
+			for pkg, only := range deniedBut {
+				if name != only {
+					deny = append(deny, pkg)
 				}
 			}
+			importers := linked(t, "./"+name)
 			if _, ok := importers["github.com/aviary-cd/aviary/pkg/step"]; !ok {
 				t.Errorf("./steps/%s does not link pkg/step; go list returned %d packages", name, len(importers))
 			}
@@ -141,6 +131,61 @@ func TestStepDependencies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// layers lists, per aviary package, packages it must not link: the
+// dependencies of pkg/ point one way, from the steps' glue down to the
+// model, never back.
+var layers = map[string][]string{
+	// The catalog describes steps; linking analysis would put the analysis
+	// (and html/template through its reports) in every step binary.
+	"pkg/catalog": {"github.com/aviary-cd/aviary/pkg/analysis"},
+	// The config carries the analysis settings; analysis reads them.
+	"pkg/config": {"github.com/aviary-cd/aviary/pkg/analysis"},
+	// The plan model and the analysis do not depend on the CLI runtime.
+	"pkg/analysis": {"github.com/aviary-cd/aviary/pkg/step"},
+	// The Istio client belongs with the Istio router (pkg/traffic/istio).
+	"pkg/kube": {"istio.io"},
+}
+
+func TestPackageLayers(t *testing.T) {
+	for dir, deny := range layers {
+		t.Run(dir, func(t *testing.T) {
+			for pkg, by := range linked(t, "../"+dir) {
+				if d, bad := deniedBy(pkg, deny); bad {
+					t.Errorf("%s links %s (denied: %s), imported by %s", dir, pkg, d, strings.Join(by, ", "))
+				}
+			}
+		})
+	}
+}
+
+// linked returns every package that pattern links, each with the packages
+// importing it.
+func linked(t *testing.T, pattern string) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", pattern).Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("go list -deps %s: %v\n%s", pattern, err, stderr)
+	}
+	importers := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if _, seen := importers[fields[0]]; !seen {
+			importers[fields[0]] = nil
+		}
+		for _, imp := range fields[1:] {
+			importers[imp] = append(importers[imp], fields[0])
+		}
+	}
+	return importers
 }
 
 // stepDirs returns the directories under steps/ that hold Go files; one

@@ -79,7 +79,7 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 
 	t.Run("act 2 promoted every service", func(t *testing.T) {
 		a := res.Acts[1]
-		want := canary.VersionLabel(a.Version)
+		want := canary.VersionValue(a.Version)
 		if len(a.Routes) != 3 {
 			t.Fatalf("act 2 left %d VirtualServices, want 3: %+v", len(a.Routes), a.Routes)
 		}
@@ -111,7 +111,7 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 		if shift.Exit != 1 || shift.Outputs["weight"] != "0" {
 			t.Errorf("act 3 shift-weight: exit %d, weight %q; want exit 1 (analysis failed), weight 0", shift.Exit, shift.Outputs["weight"])
 		}
-		stable := canary.VersionLabel(res.Acts[1].Version)
+		stable := canary.VersionValue(res.Acts[1].Version)
 		for _, r := range a.Routes {
 			if r.CanaryWeight != 0 || r.StableWeight != 100 || r.Stable != stable {
 				t.Errorf("after the rollback, %s: stable %q at %d%%, canary %q at %d%%; want stable %q at 100%%, canary 0%%",

@@ -165,7 +165,7 @@ func (d *demo) setTelemetry(a act, version string) {
 		fmt.Fprintf(d.out, "\n   telemetry: every version is healthy (no errors, p99 %d ms)\n", meshP99ms)
 		return
 	}
-	d.env.Mesh.SetErrorRatio(a.Faulty, canary.VersionLabel(version), a.ErrorRatio)
+	d.env.Mesh.SetErrorRatio(a.Faulty, canary.VersionValue(version), a.ErrorRatio)
 	fmt.Fprintf(d.out, "\n   telemetry: %s %s now answers %.0f%% of its requests with HTTP 500 (stable stays healthy)\n",
 		a.Faulty, version, a.ErrorRatio*100)
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/aviary-cd/aviary/internal/toolcache"
+	"github.com/aviary-cd/aviary/pkg/clock"
 )
 
 // controllers run by kube-controller-manager: enough for Deployments to roll
@@ -220,10 +221,8 @@ func poll(ctx context.Context, interval time.Duration, check func() (bool, error
 		if err != nil || done {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(interval):
+		if err := clock.Sleep(ctx, interval); err != nil {
+			return err
 		}
 	}
 }

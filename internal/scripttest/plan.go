@@ -41,8 +41,10 @@ var planEdits = map[string]func(p *plan.Plan, files map[string][]byte){
 	"canary-namespace": func(p *plan.Plan, _ map[string][]byte) {
 		p.Config.Topology = twoNamespaces(config.CanaryNamespace, "stable", "canary")
 	},
-	"active-passive": func(p *plan.Plan, _ map[string][]byte) {
-		p.Config.Topology = twoNamespaces(config.ActivePassiveCanaryNamespace, "active", "passive")
+	"blue-green": func(p *plan.Plan, _ map[string][]byte) {
+		// The namespace blue/green: the active-passive kind rebuild-cluster
+		// serves in one cluster.
+		p.Config.Topology = twoNamespaces(config.BlueGreenNamespaces, "active", "passive")
 	},
 }
 
@@ -60,7 +62,7 @@ func twoNamespaces(kind config.TopologyKind, a, b config.Role) config.Topology {
 // breaks: name-newline, name-command, name-pipe, name-html, name-link,
 // name-ansi, name-upper, version, commit, source-url, image-tag, config,
 // kind, missing-manifest; or its topology:
-// canary-namespace, active-passive.
+// canary-namespace, blue-green.
 func PlanLayout(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: planlayout DIR KIND")

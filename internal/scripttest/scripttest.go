@@ -31,11 +31,10 @@ import (
 //	                  under $WORK (see NoSecret).
 //	repeat NAME N TEXT
 //	                  sets $NAME to TEXT repeated N times.
-//	manyfiles DIR N   writes N small Kubernetes manifests into DIR.
 //	planlayout DIR KIND
 //	                  writes a plan, valid or breaking one rule, into an OCI
 //	                  layout and sets $PLAN (see PlanLayout).
-//	genkey PRIVATE [PUBLIC]
+//	genkey [-env NAME] PRIVATE [PUBLIC]
 //	                  writes a fresh cosign-compatible key pair.
 var Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"output":     Output,
@@ -43,7 +42,6 @@ var Cmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"bad":        Bad,
 	"nosecret":   NoSecret,
 	"repeat":     Repeat,
-	"manyfiles":  ManyFiles,
 	"planlayout": PlanLayout,
 	"genkey":     Genkey,
 }

@@ -12,6 +12,19 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// withoutMasks drops GitHub's ::add-mask:: commands from a step's stdout:
+// they hand the runner the secrets it is to hide, and it never shows them.
+func withoutMasks(stdout string) string {
+	lines := strings.Split(stdout, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
 // minSecretLine is the shortest line of a secret file checked on its own,
 // so that a PEM key's base64 lines count and its dashes and blank lines do
 // not.
@@ -22,7 +35,8 @@ const minSecretLine = 16
 //	nosecret [-except FILE]... [-file FILE]... [VALUE...]
 //
 // fails when a secret shows anywhere a step writes: the last command's
-// stdout and stderr, and every regular file under $WORK — GitHub outputs and
+// stdout (but for GitHub's ::add-mask:: commands, which hand the runner what
+// to hide) and stderr, and every regular file under $WORK — GitHub outputs and
 // step summary, Tekton results, GitLab dotenv, summary files, reports, logs
 // a script keeps — except the files named with -except and below
 // directories whose name starts with a dot (a script's HOME, git's
@@ -76,7 +90,7 @@ func NoSecret(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	find("stdout", []byte(ts.ReadFile("stdout")))
+	find("stdout", []byte(withoutMasks(ts.ReadFile("stdout"))))
 	find("stderr", []byte(ts.ReadFile("stderr")))
 	work := ts.Getenv("WORK")
 	ts.Check(filepath.WalkDir(work, func(path string, d fs.DirEntry, err error) error {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aviary-cd/aviary/pkg/clock"
 )
 
 // WaitSplit asks istiod for the split of host and port (see Split) until
@@ -90,13 +92,11 @@ func (p *Probe) wait(ctx context.Context, check func(context.Context) (bool, err
 		if done {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return fmt.Errorf("after %s: %w", time.Since(start).Round(time.Millisecond), err)
+		if cerr := clock.Sleep(ctx, p.opts.Interval); cerr != nil {
+			if err == nil {
+				err = cerr
 			}
-			return fmt.Errorf("after %s: %w", time.Since(start).Round(time.Millisecond), ctx.Err())
-		case <-time.After(p.opts.Interval):
+			return fmt.Errorf("after %s: %w", time.Since(start).Round(time.Millisecond), err)
 		}
 	}
 }

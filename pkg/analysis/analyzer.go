@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aviary-cd/aviary/pkg/clock"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/stall"
 )
@@ -63,7 +64,7 @@ func New(spec Spec, targets []Target, opts Options) (*Analyzer, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Analyzer{spec: spec, opts: opts, checks: spec.checks()}
+	a := &Analyzer{spec: spec, opts: opts, checks: checksOf(spec)}
 	if a.opts.Phase == "" {
 		a.opts.Phase = PhaseStep
 	}
@@ -74,7 +75,7 @@ func New(spec Spec, targets []Target, opts Options) (*Analyzer, error) {
 		a.opts.Now = time.Now
 	}
 	if a.opts.Wait == nil {
-		a.opts.Wait = sleep
+		a.opts.Wait = clock.Sleep
 	}
 	compare := slices.ContainsFunc(a.checks, func(c check) bool { return c.tol != nil })
 	for i, t := range targets {
@@ -304,18 +305,4 @@ func (a *Analyzer) callWebhooks(ctx context.Context, n, weight int) error {
 		}
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/aviary-cd/aviary/pkg/clock"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
@@ -260,7 +261,7 @@ func TestAnalyzerCancelled(t *testing.T) {
 	prom.set("v2", 600, 100, 10)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	a := newTestAnalyzer(t, prom, Spec{}, Options{Wait: sleep})
+	a := newTestAnalyzer(t, prom, Spec{}, Options{Wait: clock.Sleep})
 	err := a.Check(ctx, 10)
 	if !errors.Is(err, context.Canceled) || outcome.KindOf(err) != outcome.KindUnknown {
 		t.Errorf("Check(cancelled) = %v, want context.Canceled, unclassified", err)

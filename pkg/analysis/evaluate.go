@@ -80,7 +80,7 @@ type Result struct {
 // in. A metric with no data, or a target below the minimum request count,
 // is inconclusive, never a pass.
 func Evaluate(round []Readings, spec Spec) Verdict {
-	checks := spec.checks()
+	checks := checksOf(spec)
 	minReq := 0.0
 	if spec.MinRequests != nil {
 		minReq = float64(*spec.MinRequests)

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
+
+	"github.com/aviary-cd/aviary/pkg/config"
 )
 
 // Target is one service whose canary is analysed, and where its stable
@@ -33,20 +34,6 @@ type Side struct {
 	Workload string `json:"workload,omitempty"`
 }
 
-// TemplateData is what a custom metric's query template sees. It describes
-// the side being measured: the canary, or stable for the comparison.
-type TemplateData struct {
-	Service   string
-	Namespace string
-	Version   string
-	Workload  string
-	// Interval is the measurement window as Prometheus duration text (30s).
-	Interval string
-	// Selector is the Istio label matchers of the side measured, without
-	// braces: reporter="destination",destination_workload_namespace="shop",...
-	Selector string
-}
-
 func templateData(service string, side Side, interval time.Duration) TemplateData {
 	return TemplateData{
 		Service:   service,
@@ -56,10 +43,6 @@ func templateData(service string, side Side, interval time.Duration) TemplateDat
 		Interval:  promDuration(interval),
 		Selector:  selector(service, side),
 	}
-}
-
-func sampleData() TemplateData {
-	return templateData("svc", Side{Namespace: "ns", Version: "v1"}, DefaultInterval)
 }
 
 // selector returns the label matchers of Istio's standard metrics for one
@@ -90,13 +73,6 @@ func promDuration(d time.Duration) string {
 	return fmt.Sprintf("%dms", d/time.Millisecond)
 }
 
-// The built-in metrics' names, as they appear in results and reports.
-const (
-	MetricRequests    = "requests"
-	MetricSuccessRate = "success-rate"
-	MetricP99Latency  = "p99-latency"
-)
-
 // requestsQuery counts the requests a side received within the window.
 func requestsQuery(d TemplateData) string {
 	return fmt.Sprintf(`sum(increase(istio_requests_total{%s}[%s]))`, d.Selector, d.Interval)
@@ -116,22 +92,6 @@ func p99Query(d TemplateData) string {
 		d.Selector, d.Interval)
 }
 
-// renderQuery fills in a custom metric's query template.
-func renderQuery(text string, d TemplateData) (string, error) {
-	t, err := template.New("query").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return "", fmt.Errorf("parsing query template: %w", err)
-	}
-	var b strings.Builder
-	if err := t.Execute(&b, d); err != nil {
-		return "", fmt.Errorf("filling in query template: %w", err)
-	}
-	if strings.TrimSpace(b.String()) == "" {
-		return "", fmt.Errorf("query is empty")
-	}
-	return b.String(), nil
-}
-
 // check is one metric to judge, built-in or custom, resolved from a Spec.
 type check struct {
 	name         string
@@ -142,10 +102,10 @@ type check struct {
 	query        func(TemplateData) (string, error)
 }
 
-// checks lists the metrics a spec judges, built-in ones first. A built-in
+// checksOf lists the metrics a spec judges, built-in ones first. A built-in
 // metric whose threshold is 0 and that is not compared with stable is left
 // out.
-func (s Spec) checks() []check {
+func checksOf(s Spec) []check {
 	var cs []check
 	var cmp StableComparison
 	if s.CompareStable != nil {
@@ -179,7 +139,7 @@ func (s Spec) checks() []check {
 			min:          m.Min,
 			max:          m.Max,
 			tol:          m.CompareStable,
-			query:        func(d TemplateData) (string, error) { return renderQuery(text, d) },
+			query:        func(d TemplateData) (string, error) { return config.RenderQuery(text, d) },
 		})
 	}
 	return cs

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aviary-cd/aviary/pkg/config"
 )
 
 func TestSelector(t *testing.T) {
@@ -74,15 +76,15 @@ func TestRenderQuery(t *testing.T) {
 		{`  `, "", "query is empty"},
 	}
 	for _, tt := range tests {
-		got, err := renderQuery(tt.text, d)
+		got, err := config.RenderQuery(tt.text, d)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("renderQuery(%q) = %v, want an error containing %q", tt.text, err, tt.wantErr)
+				t.Errorf("RenderQuery(%q) = %v, want an error containing %q", tt.text, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || got != tt.want {
-			t.Errorf("renderQuery(%q) = %q, %v; want %q", tt.text, got, err, tt.want)
+			t.Errorf("RenderQuery(%q) = %q, %v; want %q", tt.text, got, err, tt.want)
 		}
 	}
 }

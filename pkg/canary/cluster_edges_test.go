@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,14 +46,14 @@ func TestUsersRoutesSurvive(t *testing.T) {
 		{Name: "aviary-cart", Timeout: durationpb.New(2 * time.Second), Retries: &apiv1.HTTPRetry{Attempts: 4, RetryOn: "5xx"},
 			Route: []*apiv1.HTTPRouteDestination{{Destination: &apiv1.Destination{Host: "cart"}}}},
 	}
-	if _, err := c.Istio.NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
+	if _, err := canarytest.IstioClient(t, c).NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	do(t, f, v1, "deploy-canary", f.Cluster.Kubeconfig, deployAt(0))
 	do(t, f, v2, "deploy-canary", f.Cluster.Kubeconfig, deployAt(20))
 	check := func(when string, canaryWeight int) {
 		t.Helper()
-		got, err := c.Istio.NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
+		got, err := canarytest.IstioClient(t, c).NetworkingV1().VirtualServices("shop").Get(ctx, "cart", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +155,7 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "cart-v1-1-0 0/2 ready") || !strings.Contains(err.Error(), "no traffic was shifted") {
 		t.Fatalf("Deploy of a canary that never becomes ready = %v, want an External timeout naming it", err)
 	}
-	if after := weights(t, c, "shop", "cart"); !traffic.Equal(before["cart"], after["cart"]) {
+	if after := weights(t, c, "shop", "cart"); !slices.Equal(before["cart"], after["cart"]) {
 		t.Errorf("routes changed by a failed deploy: %v → %v", before, after)
 	}
 	// Pretend the deploy had recorded it (a person or an older run did):
@@ -169,7 +170,7 @@ func TestCanaryNeverReady(t *testing.T) {
 	if outcome.KindOf(err) != outcome.KindNegative || !strings.Contains(err.Error(), "not ready") {
 		t.Fatalf("Shift to a canary that is not ready = %v, want a Negative refusal", err)
 	}
-	if w := weights(t, c, "shop", "cart")["cart"]; !traffic.Equal(w, before["cart"]) {
+	if w := weights(t, c, "shop", "cart")["cart"]; !slices.Equal(w, before["cart"]) {
 		t.Errorf("route after the refusal = %v, want it unchanged (%v)", w, before["cart"])
 	}
 }
@@ -218,7 +219,10 @@ func (k *killer) tick() error {
 
 // install makes every route and record write of e go through k.
 func (k *killer) install(e *canary.Env, c *kube.Clients) {
-	e.Mesh = func(c *kube.Clients) canary.Mesh { return &killingMesh{canary.Istio(c), k} }
+	e.Mesh = func(c *kube.Clients) (canary.Mesh, error) {
+		m, err := canary.Istio(c)
+		return &killingMesh{m, k}, err
+	}
 	e.Records = &killingRecords{&canary.ConfigMapRecords{Client: c.Kube, Namespace: e.Place.Home().Namespace}, k}
 }
 

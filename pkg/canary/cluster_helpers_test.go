@@ -96,7 +96,7 @@ func fingerprint(t *testing.T, c *kube.Clients, f *canarytest.Fixture) map[strin
 			out[ns+"/deployment/"+d.Name] = fmt.Sprintf("replicas=%d image=%s version=%s role=%s", *d.Spec.Replicas,
 				d.Spec.Template.Spec.Containers[0].Image, d.Labels[canary.LabelVersion], d.Annotations[canary.AnnotationRole])
 		}
-		vss, err := c.Istio.NetworkingV1().VirtualServices(ns).List(ctx, metav1.ListOptions{})
+		vss, err := canarytest.IstioClient(t, c).NetworkingV1().VirtualServices(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func fingerprint(t *testing.T, c *kube.Clients, f *canarytest.Fixture) map[strin
 			spec, _ := json.Marshal(&vs.Spec)
 			out[ns+"/virtualservice/"+vs.Name] = string(spec)
 		}
-		drs, err := c.Istio.NetworkingV1().DestinationRules(ns).List(ctx, metav1.ListOptions{})
+		drs, err := canarytest.IstioClient(t, c).NetworkingV1().DestinationRules(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func fields(m map[string]string) string {
 // weights reads the weights of each service's route in namespace.
 func weights(t *testing.T, c *kube.Clients, ns string, services ...string) map[string][]traffic.Weighted {
 	t.Helper()
-	r := istio.New(c.Istio)
+	r := istio.New(canarytest.IstioClient(t, c))
 	out := map[string][]traffic.Weighted{}
 	for _, s := range services {
 		route, err := r.Weights(context.Background(), traffic.Service{Namespace: ns, Name: s})

@@ -2,11 +2,13 @@ package canary
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/aviary-cd/aviary/pkg/clock"
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
@@ -29,10 +31,10 @@ type Mesh interface {
 }
 
 // MeshFactory returns the Mesh of one cluster.
-type MeshFactory func(c *kube.Clients) Mesh
+type MeshFactory func(c *kube.Clients) (Mesh, error)
 
 // Istio is the MeshFactory of Istio, the one mesh aviary routes with.
-func Istio(c *kube.Clients) Mesh { return istio.New(c.Istio) }
+func Istio(c *kube.Clients) (Mesh, error) { return istio.ForClients(c) }
 
 // Records keeps the record of where each service of a release stands (see
 // Record), apart from the route objects.
@@ -118,7 +120,10 @@ func (e *Env) mesh(ctx context.Context, kubeContext string) (Mesh, error) {
 	if e.meshes == nil {
 		e.meshes = map[string]Mesh{}
 	}
-	m := f(c)
+	m, err := f(c)
+	if err != nil {
+		return nil, err
+	}
 	e.meshes[kubeContext] = m
 	return m, nil
 }
@@ -143,7 +148,7 @@ func (e *Env) store(ctx context.Context) (Records, error) {
 
 func (e *Env) progress(format string, args ...any) {
 	if e.Progress != nil {
-		e.Progress(sprintf(format, args...))
+		e.Progress(fmt.Sprintf(format, args...))
 	}
 }
 
@@ -154,14 +159,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d)
 }
 
 func (e *Env) parallel() int {

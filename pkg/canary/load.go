@@ -97,7 +97,7 @@ func label(version string) string {
 	if version == "" {
 		return ""
 	}
-	return VersionLabel(version)
+	return VersionValue(version)
 }
 
 func indexes[T any](s []T) []int {

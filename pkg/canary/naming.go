@@ -26,12 +26,14 @@ const (
 	AnnotationRole     = "aviary.dev/role"
 )
 
-// Roles recorded on Deployments in AnnotationRole.
+// What a Deployment is for, recorded on it in AnnotationRole. These are
+// roles of Deployments, apart from the topology's target roles
+// (config.Role: where a side runs).
 const (
-	RoleStable  = "stable"
-	RoleCanary  = "canary"
-	RolePassive = "passive"
-	RoleRetired = "retired"
+	DeploymentStable  = "stable"
+	DeploymentCanary  = "canary"
+	DeploymentPassive = "passive"
+	DeploymentRetired = "retired"
 )
 
 var notSlug = regexp.MustCompile(`[^a-z0-9]+`)
@@ -56,10 +58,11 @@ func DeploymentName(service, version string) string {
 
 var notLabel = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// VersionLabel is version as a label value: characters labels cannot hold
+// VersionValue is version as a label value (of LabelVersion and
+// LabelIstioVersion): characters labels cannot hold
 // (the + of build metadata) become underscores, and a value over 63
 // characters is cut and ends in a hash.
-func VersionLabel(version string) string {
+func VersionValue(version string) string {
 	v := notLabel.ReplaceAllString(version, "_")
 	v = strings.Trim(v, "._-")
 	if len(v) <= maxName {

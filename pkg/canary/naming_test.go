@@ -27,19 +27,19 @@ func TestDeploymentName(t *testing.T) {
 	}
 }
 
-func TestVersionLabel(t *testing.T) {
+func TestVersionValue(t *testing.T) {
 	tests := []struct{ version, want string }{
 		{"1.2.3", "1.2.3"},
 		{"1.4.0-rc.1+build.7", "1.4.0-rc.1_build.7"},
 		{strings.Repeat("1", 70), strings.Repeat("1", 54) + "-" + shortHash(strings.Repeat("1", 70))},
 	}
 	for _, tt := range tests {
-		got := VersionLabel(tt.version)
+		got := VersionValue(tt.version)
 		if got != tt.want {
-			t.Errorf("VersionLabel(%q) = %q, want %q", tt.version, got, tt.want)
+			t.Errorf("VersionValue(%q) = %q, want %q", tt.version, got, tt.want)
 		}
 		if errs := validation.IsValidLabelValue(got); len(errs) > 0 {
-			t.Errorf("VersionLabel(%q) = %q, not a label value: %v", tt.version, got, errs)
+			t.Errorf("VersionValue(%q) = %q, not a label value: %v", tt.version, got, errs)
 		}
 	}
 }

@@ -102,12 +102,12 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 	}
 	row.Stable, row.Canary, row.Weight = r.Version, "", 0
 	if d := st.Deployment(rel.stable, r.Version); d != nil {
-		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, RoleStable); err != nil {
+		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, DeploymentStable); err != nil {
 			return err
 		}
 	}
 	if d := st.Deployment(rel.stable, previous); d != nil && previous != r.Version {
-		if err := e.scale(ctx, rel.stable, d, passive, RolePassive); err != nil {
+		if err := e.scale(ctx, rel.stable, d, passive, DeploymentPassive); err != nil {
 			return err
 		}
 		row.Note = fmt.Sprintf("%s passive with %d replicas", previous, passive)

@@ -112,7 +112,7 @@ func Render(l *plan.Loaded, service, namespace string) (Release, error) {
 }
 
 func (r *Release) renderDeployment(o *unstructured.Unstructured, planRef string) error {
-	versionLabel := VersionLabel(r.Version)
+	versionLabel := VersionValue(r.Version)
 	o.SetName(DeploymentName(r.Service, r.Version))
 	mark := map[string]string{LabelApp: r.Service, LabelService: r.Service, LabelVersion: versionLabel}
 	o.SetLabels(merge(o.GetLabels(), mark, map[string]string{LabelManagedBy: ManagedBy}))

@@ -60,7 +60,7 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 		if err := e.ensureReady(ctx, st, rel.stable, previous); err != nil {
 			return fmt.Errorf("rolling back %s: %w; traffic stays on %s", r.Service, err, r.Version)
 		}
-		if err := e.scale(ctx, rel.stable, d, wantedReplicas(d), RoleStable); err != nil {
+		if err := e.scale(ctx, rel.stable, d, wantedReplicas(d), DeploymentStable); err != nil {
 			return err
 		}
 		if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(previous))); err != nil {
@@ -89,7 +89,7 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 		}
 	}
 	if d := st.Deployment(rel.stable, r.Version); d != nil && st.Stable(rel.stable) != r.Version {
-		return e.scale(ctx, rel.stable, d, 0, RoleRetired)
+		return e.scale(ctx, rel.stable, d, 0, DeploymentRetired)
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func (e *Env) apply(ctx context.Context, st *ServiceState, s topology.State) err
 		}
 		err = e.fanOut(ctx, len(e.Place.Routes), func(ctx context.Context, i int) error {
 			at := e.Place.Routes[i]
-			if st.Routes[i].Found && traffic.Equal(st.Routes[i].Weights, weights) {
+			if st.Routes[i].Found && slices.Equal(st.Routes[i].Weights, weights) {
 				return nil
 			}
 			m, err := e.mesh(ctx, at.Context)

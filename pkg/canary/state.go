@@ -2,7 +2,6 @@ package canary
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,8 +15,6 @@ import (
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
-
-var sprintf = fmt.Sprintf
 
 // ServiceState is what the clusters say about one service.
 type ServiceState struct {

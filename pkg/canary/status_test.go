@@ -15,7 +15,7 @@ import (
 func deployment(version, hash, image string) *appsv1.Deployment {
 	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{
 		Name:        DeploymentName("cart", version),
-		Labels:      map[string]string{LabelVersion: VersionLabel(version)},
+		Labels:      map[string]string{LabelVersion: VersionValue(version)},
 		Annotations: map[string]string{AnnotationVersion: version, AnnotationSpecHash: hash, AnnotationImage: image},
 	}}
 }

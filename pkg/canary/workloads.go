@@ -102,7 +102,7 @@ func (e *Env) ensureReady(ctx context.Context, st *ServiceState, side topology.S
 	if d == nil {
 		return fmt.Errorf("service %q: version %s has no Deployment (%s) in %s", st.Service, version, DeploymentName(st.Service, version), side)
 	}
-	if ok, _ := st.Ready(side, version); ok && d.Annotations[AnnotationRole] != RolePassive {
+	if ok, _ := st.Ready(side, version); ok && d.Annotations[AnnotationRole] != DeploymentPassive {
 		return nil
 	}
 	if want := wantedReplicas(d); d.Spec.Replicas == nil || *d.Spec.Replicas != want {

@@ -12,6 +12,7 @@ var BundlePlan = step.Definition{
 		{Name: "repository", Description: "Where plans are pushed: registry/repo, or oci-layout:<dir>.", Required: true},
 		{Name: "repo-path", Description: "Path of the git repository.", Default: "."},
 		{Name: "version", Description: "Release version; empty takes it from the checked-out release branch."},
+		{Name: "branch-pattern", Description: "Release branch name the version is read from when the version input is empty; X.Y.Z stands for the version, as in open-release.", Default: "release/X.Y.Z"},
 		{Name: "sign-key", Description: "cosign private key (file path or PEM) to sign the plan with; empty leaves it unsigned.", Secret: true},
 		{Name: "sign-key-password", Description: "Password of the signing key.", Secret: true},
 		{Name: "concurrency", Description: "How many images to resolve at once.", Type: step.Int, Default: "16"},

@@ -5,12 +5,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/aviary-cd/aviary/pkg/analysis"
 )
 
 // givenAnalysis sets every field of the analysis section that has a default.
-var givenAnalysis = Analysis{Interval: analysis.Duration{Duration: time.Second}, Measurements: 10, FailureLimit: 2}
+var givenAnalysis = Analysis{Interval: Duration{Duration: time.Second}, Measurements: 10, FailureLimit: 2}
 
 func TestClose(t *testing.T) {
 	tests := []struct {

@@ -42,6 +42,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	if len(file.Docs) != 1 {
 		return nil, invalid(Problem{Message: fmt.Sprintf("holds %d YAML documents; a config is one document", len(file.Docs))})
 	}
+	if file.Docs[0].Body == nil {
+		return nil, invalid(Problem{Message: "the document is empty"})
+	}
 
 	sh := newShape()
 	sh.walk(file.Docs[0], reflect.TypeFor[Config](), "")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
@@ -36,7 +35,7 @@ func TestParseValid(t *testing.T) {
 		}},
 		Canary: Canary{
 			Steps: []int{5, 20, 50}, Pause: Duration{Duration: time.Minute}, InitialWeight: 1,
-			Analysis: Analysis{Interval: analysis.Duration{Duration: 15 * time.Second}, Measurements: 4, FailureLimit: 1,
+			Analysis: Analysis{Interval: Duration{Duration: 15 * time.Second}, Measurements: 4, FailureLimit: 1,
 				MinRequests: ptr(50), SuccessRate: ptr(99.5), MaxP99Ms: ptr(300.0)},
 		},
 	}

@@ -7,9 +7,11 @@ import (
 )
 
 // Problem is one thing wrong with a config, located by its path in the
-// document (services[2].image) and, when known, its line and column.
+// document (services[2].image), when known its line and column, and where a
+// step input overrides the setting, that input.
 type Problem struct {
 	Path    string // services[2].image; empty for the whole document
+	Input   string // the step input that overrides the setting, if any
 	Message string
 	Line    int // 1-based; 0 when unknown
 	Column  int // 1-based; 0 when unknown
@@ -22,6 +24,9 @@ func (p Problem) String() string {
 	}
 	if p.Path != "" {
 		b.WriteString(p.Path)
+		if p.Input != "" {
+			fmt.Fprintf(&b, " (input %s)", p.Input)
+		}
 		b.WriteString(": ")
 	}
 	b.WriteString(p.Message)

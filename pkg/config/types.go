@@ -31,7 +31,8 @@ type Service struct {
 	// plan pins digests itself.
 	Image string `json:"image" jsonschema:"minLength=1"`
 	// Manifests is a directory of plain Kubernetes YAML (*.yaml, *.yml) in the
-	// app repository, relative to the repository root.
+	// app repository, relative to the repository root, or of a kustomization
+	// (kustomization.yaml), which is rendered when the release is bundled.
 	Manifests string `json:"manifests" jsonschema:"minLength=1"`
 	// Port is the port the service listens on; 0 takes it from the manifests.
 	Port int `json:"port,omitempty" jsonschema:"minimum=0,maximum=65535"`

@@ -3,24 +3,20 @@ package config
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/distribution/reference"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 // checkLabel reports whether s is a DNS-1123 label (what Kubernetes names
-// namespaces and services with).
+// namespaces and services with), as Kubernetes itself checks it.
 func checkLabel(s string) string {
-	switch {
-	case s == "":
+	if s == "" {
 		return "is required"
-	case len(s) > 63:
-		return fmt.Sprintf("%q is longer than 63 characters", s)
-	case !dns1123Label.MatchString(s):
-		return fmt.Sprintf("%q is not a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit", s)
+	}
+	if msgs := validation.IsDNS1123Label(s); len(msgs) > 0 {
+		return fmt.Sprintf("%q is not a DNS-1123 label: %s", s, strings.Join(msgs, "; "))
 	}
 	return ""
 }

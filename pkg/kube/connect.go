@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -54,7 +53,6 @@ type Clients struct {
 	Config  *rest.Config
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
-	Istio   istioclient.Interface
 	// Mapper maps kinds to resources, discovering them lazily.
 	Mapper meta.ResettableRESTMapper
 }
@@ -131,10 +129,6 @@ func NewClients(cfg *rest.Config, opts Options) (*Clients, error) {
 	if err != nil {
 		return nil, outcome.Invalidf("building a dynamic client for %s: %w", cfg.Host, err)
 	}
-	ic, err := istioclient.NewForConfig(cfg)
-	if err != nil {
-		return nil, outcome.Invalidf("building an Istio client for %s: %w", cfg.Host, err)
-	}
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, outcome.Invalidf("building a discovery client for %s: %w", cfg.Host, err)
@@ -144,7 +138,6 @@ func NewClients(cfg *rest.Config, opts Options) (*Clients, error) {
 		Config:  cfg,
 		Kube:    kc,
 		Dynamic: dc,
-		Istio:   ic,
 		Mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 	}, nil
 }

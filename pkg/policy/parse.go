@@ -90,6 +90,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 	if len(file.Docs) != 1 {
 		return nil, invalid(Problem{Message: fmt.Sprintf("holds %d YAML documents; a policy is one document", len(file.Docs))})
 	}
+	if file.Docs[0].Body == nil {
+		return nil, invalid(Problem{Message: "the document is empty"})
+	}
 	var p Policy
 	// The tree, not data: yamldoc resolved its merge keys.
 	if err := yaml.NodeToValue(file.Docs[0].Body, &p, yaml.DisallowUnknownField()); err != nil {

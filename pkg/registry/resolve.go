@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
@@ -86,21 +86,21 @@ func (c *Client) ResolveImages(ctx context.Context, refs []string, concurrency i
 	results := make([]Image, len(order))
 	errs := make([]error, len(order))
 
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
+	// Every image is tried and every failure kept, so the group is not
+	// cancelled by the first one.
+	var g errgroup.Group
+	g.SetLimit(concurrency)
 	for i, r := range order {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			errs[i] = ctx.Err()
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
 			continue
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			results[i], errs[i] = c.resolveImage(ctx, r)
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait() // the goroutines return nil; their errors are in errs
 
 	var missing []string
 	var failed []error

@@ -75,14 +75,21 @@ func (p BranchPattern) Name(v *semver.Version) string {
 	return p.prefix + withoutMetadata(v) + p.suffix
 }
 
+// Cut returns the part of a branch name that stands for the version,
+// reporting false when the name does not match the pattern. The part is
+// not checked: it may not be a version at all.
+func (p BranchPattern) Cut(branch string) (string, bool) {
+	rest, ok := strings.CutPrefix(branch, p.prefix)
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, p.suffix)
+}
+
 // Version reads the version out of a branch name, reporting false when the
 // name does not match the pattern or the middle is not strict semver.
 func (p BranchPattern) Version(branch string) (*semver.Version, bool) {
-	rest, ok := strings.CutPrefix(branch, p.prefix)
-	if !ok {
-		return nil, false
-	}
-	mid, ok := strings.CutSuffix(rest, p.suffix)
+	mid, ok := p.Cut(branch)
 	if !ok {
 		return nil, false
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -59,48 +58,82 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 	}
 
 	jobs := planJobs(loaded, pol)
-	needTrust := false
-	for _, j := range jobs {
-		needTrust = needTrust || j.req.Signature || len(j.req.Attestations) > 0
+	trust, err := trustFor(jobs, opts.Material)
+	if err != nil {
+		return rep, err
 	}
-	var trust *Trust
-	if needTrust || !opts.Material.IsZero() {
-		var err error
-		if trust, err = NewTrust(opts.Material); err != nil {
-			return rep, err
-		}
+	if trust != nil {
 		rep.Trust = trust.Summary()
 	}
 	client := opts.Client
 	if client == nil {
 		client = registry.New(opts.Registry)
 	}
-	v := NewVerifier(trust, client)
-
-	// One check per distinct request: services often share an image.
-	type outcomeOf struct {
-		res Result
-		err error
+	results, err := runJobs(ctx, NewVerifier(trust, client), jobs, opts.Concurrency)
+	if err != nil {
+		return rep, err
 	}
-	results := map[string]*outcomeOf{}
+	transport := rep.addChecks(jobs, results)
+	var names []string
+	if loaded.Plan != nil {
+		for _, s := range loaded.Plan.Services {
+			names = append(names, s.Name)
+		}
+	}
+	for _, s := range pol.UnusedExceptions(names) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the policy has an exception for service %q, which the plan does not have", s))
+	}
 
-	// The plan first: a plan that is not what its signer signed names
-	// hosts nobody vouched for, so none of its images is contacted.
+	refused := rep.failures(false)
+	rep.Verified = len(refused) == 0 && len(transport) == 0
+	switch {
+	case len(refused) > 0:
+		return rep, outcome.Negative(&PlanError{Plan: loaded.Ref, Failures: refused, Transport: len(transport)})
+	case len(transport) > 0:
+		return rep, outcome.External(fmt.Errorf("verifying plan %s: %w", loaded.Ref, errors.Join(transport...)))
+	}
+	return rep, nil
+}
+
+// trustFor parses the trust material when a job needs it or some was
+// given; nil when neither.
+func trustFor(jobs []job, m Material) (*Trust, error) {
+	needTrust := false
+	for _, j := range jobs {
+		needTrust = needTrust || j.req.Signature || len(j.req.Attestations) > 0
+	}
+	if !needTrust && m.IsZero() {
+		return nil, nil
+	}
+	return NewTrust(m)
+}
+
+// verified is the outcome of one request.
+type verified struct {
+	res Result
+	err error
+}
+
+// runJobs verifies every job that needs the registry, once per distinct
+// request (services often share an image), limit at a time (0 is
+// DefaultConcurrency). The plan goes first: a plan that is not what its
+// signer signed names hosts nobody vouched for, so then none of its images
+// is contacted (the jobs are marked unchecked). Only ctx ending is an error.
+func runJobs(ctx context.Context, v *Verifier, jobs []job, limit int) (map[string]*verified, error) {
+	results := map[string]*verified{}
 	if first := jobs[0]; first.req.Signature {
 		res, err := v.Verify(ctx, first.req)
 		if err != nil && ctx.Err() != nil {
-			return rep, ctx.Err()
+			return nil, ctx.Err()
 		}
-		results[first.req.key()] = &outcomeOf{res, err}
+		results[first.req.key()] = &verified{res, err}
 		if err != nil || len(res.Failures) > 0 {
 			for i := range jobs[1:] {
 				jobs[i+1].unchecked = true
 			}
 		}
 	}
-	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	limit := opts.Concurrency
 	if limit <= 0 {
 		limit = DefaultConcurrency
 	}
@@ -110,31 +143,32 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 			continue
 		}
 		key := j.req.key()
-		mu.Lock()
-		_, dup := results[key]
-		if !dup {
-			results[key] = &outcomeOf{}
-		}
-		mu.Unlock()
-		if dup {
+		if _, dup := results[key]; dup {
 			continue
 		}
+		// Each goroutine fills in its own outcome; the map is only
+		// touched here.
+		o := &verified{}
+		results[key] = o
 		req := j.req
 		g.Go(func() error {
 			res, err := v.Verify(gctx, req)
 			if err != nil && gctx.Err() != nil && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			mu.Lock()
-			results[key].res, results[key].err = res, err
-			mu.Unlock()
+			o.res, o.err = res, err
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return rep, err
+		return nil, err
 	}
+	return results, nil
+}
 
+// addChecks adds the check of every job to the report and returns the
+// registry failures among them.
+func (rep *Report) addChecks(jobs []job, results map[string]*verified) []error {
 	var transport []error
 	for _, j := range jobs {
 		c := Check{Service: j.service, Ref: j.req.Ref, Exception: j.exception}
@@ -167,25 +201,7 @@ func VerifyPlan(ctx context.Context, loaded *plan.Loaded, opts TrustOptions) (Re
 			rep.Services = append(rep.Services, c)
 		}
 	}
-	var names []string
-	if loaded.Plan != nil {
-		for _, s := range loaded.Plan.Services {
-			names = append(names, s.Name)
-		}
-	}
-	for _, s := range pol.UnusedExceptions(names) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the policy has an exception for service %q, which the plan does not have", s))
-	}
-
-	refused := rep.failures(false)
-	rep.Verified = len(refused) == 0 && len(transport) == 0
-	switch {
-	case len(refused) > 0:
-		return rep, outcome.Negative(&PlanError{Plan: loaded.Ref, Failures: refused, Transport: len(transport)})
-	case len(transport) > 0:
-		return rep, outcome.External(fmt.Errorf("verifying plan %s: %w", loaded.Ref, errors.Join(transport...)))
-	}
-	return rep, nil
+	return transport
 }
 
 // job is one artifact of a plan to check.

@@ -31,8 +31,9 @@
 // IsSet reports false. Values are parsed strictly (bool is true or
 // false; int base 10; duration like 30s; list split on commas and newlines)
 // before run is called; every input error is reported at once and the step
-// exits 2. --help prints the step's description, inputs, outputs and exit
-// codes.
+// exits 2. --help prints the step's description, build, inputs, outputs and
+// exit codes; --version prints the build alone (Version), except in a step
+// that has an input named version.
 //
 // Every step also accepts the CommonInputs: log-format (text or json), ci
 // (auto, github, gitlab, tekton, local), results-dir (Tekton), dotenv

@@ -88,7 +88,7 @@ func breakCommands(line string) string {
 }
 
 // commandText makes the message of a workflow command inert: control
-// characters escaped (line breaks and tabs kept, as go-githubactions encodes
+// characters escaped (line breaks and tabs kept, as the command writer encodes
 // them) and the legacy command marker broken.
 func commandText(msg string) string {
 	return strings.ReplaceAll(escapeControl(msg, "\n\t"), commandMarker, `##\[`)

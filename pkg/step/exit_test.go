@@ -147,3 +147,20 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("--version=1 = exit %d, want %d (an unknown flag)", bad.code, ExitInvalid)
 	}
 }
+
+func TestVersionInputWinsOverTheFlag(t *testing.T) {
+	def := testDef
+	def.Inputs = append(append([]Input(nil), def.Inputs...), Input{Name: "version", Description: "Release version."})
+	var got string
+	r := runStep(t, def, []string{"--plan=p", "--version", "1.2.0"}, nil, func(_ context.Context, s *Session) error {
+		got = s.String("version")
+		return nil
+	})
+	if r.code != 0 || got != "1.2.0" {
+		t.Errorf("--version 1.2.0 with a version input = exit %d, input %q; want 0 and the input", r.code, got)
+	}
+	help := runStep(t, def, []string{"--help"}, nil, nil)
+	if !strings.Contains(help.stdout, Version(def.Name)) {
+		t.Errorf("--help does not show the build's version %q:\n%s", Version(def.Name), help.stdout)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // writeHelp prints the step's description, inputs, outputs and exit codes.
 func writeHelp(w io.Writer, def Definition) {
-	fmt.Fprintf(w, "%s: %s\n\n", def.Name, def.Description)
+	fmt.Fprintf(w, "%s: %s\n%s\n\n", def.Name, def.Description, Version(def.Name))
 	fmt.Fprintf(w, "Usage: %s [--input=value ...]\n       %s --help | --version\n\n", def.Name, def.Name)
 	fmt.Fprintf(w, "Each input is read from --name, then INPUT_NAME (GitHub), then AVIARY_NAME, then its default.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

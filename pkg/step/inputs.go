@@ -70,9 +70,9 @@ func parseArgs(inputs []Input, args []string) parsedArgs {
 			p.help = true
 			continue
 		}
-		if _, isInput := byName[name]; name == "version" && !hasVal && !isInput {
-			// A step with an input named version (open-release) takes
-			// --version as that input.
+		if _, input := byName[name]; name == "version" && !hasVal && !input {
+			// A step with an input named version takes --version as that
+			// input; its --help shows the build's version.
 			p.version = true
 			continue
 		}

@@ -9,15 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-
-	"github.com/sethvargo/go-githubactions"
 )
 
 // githubSink writes outputs to the GITHUB_OUTPUT file and talks to the
-// runner with workflow commands on stdout. go-githubactions formats the
-// commands; every call is guarded because it panics when it cannot write.
+// runner with workflow commands on stdout.
 type githubSink struct {
-	gh          *githubactions.Action
+	stdout      io.Writer
 	log         *slog.Logger
 	stderr      io.Writer
 	outputFile  string // GITHUB_OUTPUT
@@ -27,10 +24,7 @@ type githubSink struct {
 
 func newGitHubSink(stdout, stderr io.Writer, log *slog.Logger, env map[string]string) *githubSink {
 	return &githubSink{
-		gh: githubactions.New(
-			githubactions.WithWriter(stdout),
-			githubactions.WithGetenv(func(k string) string { return env[k] }),
-		),
+		stdout:      stdout,
 		log:         log,
 		stderr:      stderr,
 		outputFile:  env["GITHUB_OUTPUT"],
@@ -39,32 +33,32 @@ func newGitHubSink(stdout, stderr io.Writer, log *slog.Logger, env map[string]st
 	}
 }
 
-// guard runs a go-githubactions call and turns its panic into a log line.
-func (g *githubSink) guard(what string, call func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			fmt.Fprintf(g.stderr, "aviary: writing GitHub %s: %v\n", what, r)
-		}
-	}()
-	call()
+// command writes the workflow command ::name::message, with '%' and line
+// breaks of the message escaped as the actions toolkit does. A failed write
+// is told on stderr: there is nowhere else to tell it.
+func (g *githubSink) command(what, name, message string) {
+	message = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(message)
+	if _, err := fmt.Fprintf(g.stdout, "::%s::%s\n", name, message); err != nil {
+		fmt.Fprintf(g.stderr, "aviary: writing GitHub %s: %v\n", what, err)
+	}
 }
 
 func (g *githubSink) mask(values []string) {
 	for _, v := range values {
-		g.guard("mask", func() { g.gh.AddMask(v) })
+		g.command("mask", "add-mask", v)
 	}
 }
 
-// group and annotate write commandText; go-githubactions escapes '%' and
+// group and annotate write commandText; command escapes '%' and
 // line breaks in command messages.
 func (g *githubSink) group(title string) func() {
 	title = commandText(title)
-	g.guard("group", func() { g.gh.Group(title) })
+	g.command("group", "group", title)
 	ended := false
 	return func() {
 		if !ended {
 			ended = true
-			g.guard("group", func() { g.gh.EndGroup() })
+			g.command("group", "endgroup", "")
 		}
 	}
 }
@@ -73,11 +67,11 @@ func (g *githubSink) annotate(level slog.Level, msg string) {
 	msg = commandText(msg)
 	switch {
 	case level >= slog.LevelError:
-		g.guard("annotation", func() { g.gh.Errorf("%s", msg) })
+		g.command("annotation", "error", msg)
 	case level >= slog.LevelWarn:
-		g.guard("annotation", func() { g.gh.Warningf("%s", msg) })
+		g.command("annotation", "warning", msg)
 	default:
-		g.guard("annotation", func() { g.gh.Noticef("%s", msg) })
+		g.command("annotation", "notice", msg)
 	}
 }
 

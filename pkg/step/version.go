@@ -5,9 +5,10 @@ import (
 	"strings"
 )
 
-// Version describes the running binary for --version: the step, aviary's
-// module version, the commit it was built from (with "+dirty" when the work
-// tree had changes) and the Go release.
+// Version describes the running binary for --version and at the head of
+// --help (a step with an input named version has no --version flag): the
+// step, aviary's module version, the commit it was built from (with "+dirty"
+// when the work tree had changes) and the Go release.
 //
 //	deploy-canary v0.3.0 (commit 4f9c2e1d0b7a, go1.26.8)
 //

@@ -115,20 +115,6 @@ func WeightOf(ws []Weighted, match func(Destination) bool) int {
 	return total
 }
 
-// Equal reports whether a and b route the same: same destinations with the
-// same weights, in the same order.
-func Equal(a, b []Weighted) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Resume returns the steps of a weight schedule still ahead when the canary
 // already has current percent: steps below current were walked by an earlier
 // run and are skipped, so that re-running a schedule never moves traffic

@@ -14,6 +14,8 @@ import (
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/registry"
+	"github.com/aviary-cd/aviary/pkg/release"
+	"github.com/aviary-cd/aviary/pkg/source"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/stepinput"
 )
@@ -25,6 +27,7 @@ type command struct {
 	repository  string
 	repoPath    string
 	version     string
+	pattern     release.BranchPattern
 	concurrency int
 	registry    registry.Options
 	getenv      func(string) string
@@ -79,11 +82,16 @@ func newCommand(s *step.Session) (*command, error) {
 	if err != nil {
 		return nil, err
 	}
+	pattern, err := release.ParseBranchPattern(s.String("branch-pattern"))
+	if err != nil {
+		return nil, err
+	}
 	c := &command{
 		configPath:  s.String("config"),
 		repository:  s.String("repository"),
 		repoPath:    s.String("repo-path"),
 		version:     s.String("version"),
+		pattern:     pattern,
 		concurrency: s.Int("concurrency"),
 		getenv:      s.Getenv,
 		log:         s.Log(),
@@ -119,23 +127,23 @@ func loadKey(v string) ([]byte, error) {
 // run bundles the release: config and manifests from the commit, images
 // pinned by digest, the plan packed, pushed and tagged with the version.
 func (c *command) run(ctx context.Context) (*result, error) {
-	src, err := openSource(c.repoPath)
+	src, err := source.Open(c.repoPath)
 	if err != nil {
 		return nil, err
 	}
-	version, err := src.version(c.version, c.getenv)
+	version, err := src.Version(c.version, c.pattern, c.getenv)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := src.readConfig(c.configPath)
+	cfg, err := src.ReadConfig(c.configPath)
 	if err != nil {
 		return nil, err
 	}
-	files, err := src.manifests(cfg)
+	files, err := src.Manifests(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c.log.Info("read release config", "commit", src.commit.Hash.String(), "version", version,
+	c.log.Info("read release config", "commit", src.Hash(), "version", version,
 		"services", len(cfg.Services), "manifests", len(files))
 
 	client := registry.New(c.registry)
@@ -146,9 +154,9 @@ func (c *command) run(ctx context.Context) (*result, error) {
 	p := &plan.Plan{
 		Version: version,
 		Source: plan.Source{
-			Repository: src.origin,
-			Commit:     src.commit.Hash.String(),
-			Time:       src.commit.Committer.When,
+			Repository: src.Origin(),
+			Commit:     src.Hash(),
+			Time:       src.Time(),
 		},
 		Config:   cfg.Close(),
 		Services: services,

@@ -2,14 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -50,7 +44,9 @@ func TestScripts(t *testing.T) {
 			"envsubst": scripttest.Envsubst,
 			"output":   scripttest.Output,
 			"readplan": cmdReadPlan,
-			"genkey":   cmdGenkey,
+			"genkey":   scripttest.Genkey,
+			"nosecret": scripttest.NoSecret,
+			"repeat":   scripttest.Repeat,
 		},
 	})
 }
@@ -111,19 +107,6 @@ func cmdImage(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(remote.Write(ref, img, opts...))
 	}
-}
-
-// genkey FILE writes a new unencrypted PKCS#8 ECDSA P-256 private key, a
-// key cosign accepts.
-func cmdGenkey(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: genkey FILE")
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ts.Check(err)
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	ts.Check(err)
-	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
 }
 
 // readplan REF reads the plan with plan.Read, as every later step does, and

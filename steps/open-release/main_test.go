@@ -30,8 +30,9 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"rev":    cmdRev,
-			"output": scripttest.Output,
+			"rev":      cmdRev,
+			"output":   scripttest.Output,
+			"nosecret": scripttest.NoSecret,
 		},
 	})
 }

@@ -49,7 +49,7 @@ func TestPromoteWithItsRole(t *testing.T) {
 			f.Check(t, "promote", canarytest.Serves("cart", rel, "1.1.0"))
 			ctx := context.Background()
 			d, err := f.Cluster.Client().AppsV1().Deployments(rel).Get(ctx, "cart-v1-0-0", metav1.GetOptions{})
-			if err != nil || *d.Spec.Replicas != 1 || d.Annotations[canary.AnnotationRole] != canary.RolePassive {
+			if err != nil || *d.Spec.Replicas != 1 || d.Annotations[canary.AnnotationRole] != canary.DeploymentPassive {
 				t.Errorf("previous version after promote: %v, err %v; want passive with 1 replica", d.Spec.Replicas, err)
 			}
 			if rel != can {

@@ -48,6 +48,7 @@ func TestScripts(t *testing.T) {
 			"hostile":  cmdHostile,
 			"output":   scripttest.Output,
 			"envsubst": scripttest.Envsubst,
+			"nosecret": scripttest.NoSecret,
 		},
 	})
 }

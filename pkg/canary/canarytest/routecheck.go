@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -76,9 +77,10 @@ func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := istio.New(c.Istio)
+	ic := IstioClient(t, c)
+	r := istio.New(ic)
 	for _, w := range want {
-		vs, err := c.Istio.NetworkingV1().VirtualServices(f.Namespace).Get(ctx, w.Service, metav1.GetOptions{})
+		vs, err := ic.NetworkingV1().VirtualServices(f.Namespace).Get(ctx, w.Service, metav1.GetOptions{})
 		if err != nil {
 			t.Errorf("after %s: VirtualService %s/%s: %v", after, f.Namespace, w.Service, err)
 			continue
@@ -159,4 +161,14 @@ func sortShares(s []Share) {
 	slices.SortFunc(s, func(a, b Share) int {
 		return strings.Compare(fmt.Sprint(a.Namespace, a.Version, a.Weight), fmt.Sprint(b.Namespace, b.Version, b.Weight))
 	})
+}
+
+// IstioClient returns an Istio client of the cluster c talks to.
+func IstioClient(t testing.TB, c *kube.Clients) istioclient.Interface {
+	t.Helper()
+	ic, err := istioclient.NewForConfig(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ic
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/invopop/jsonschema"
 
-	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/config"
 )
 
@@ -37,9 +36,6 @@ func Generate() ([]byte, error) {
 	if err := r.AddGoComments(module, "pkg/config"); err != nil {
 		return nil, fmt.Errorf("reading comments of pkg/config: %w", err)
 	}
-	if err := r.AddGoComments(module, "pkg/analysis"); err != nil {
-		return nil, fmt.Errorf("reading comments of pkg/analysis: %w", err)
-	}
 	s := r.Reflect(&config.Config{})
 	s.ID = ID
 	s.Title = "aviary release config (aviary.yaml)"
@@ -55,7 +51,7 @@ func Generate() ([]byte, error) {
 
 // mapType gives types that YAML writes as text their textual schema.
 func mapType(t reflect.Type) *jsonschema.Schema {
-	if t == reflect.TypeFor[analysis.Duration]() {
+	if t == reflect.TypeFor[config.Duration]() {
 		return &jsonschema.Schema{
 			Type:        "string",
 			Pattern:     `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`,

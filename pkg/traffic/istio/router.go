@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
@@ -42,6 +43,16 @@ type Router struct {
 
 // New returns a Router writing through client.
 func New(client istioclient.Interface) *Router { return &Router{client: client} }
+
+// ForClients returns a Router of the cluster c talks to, with c's REST
+// configuration (host, credentials, rate limits).
+func ForClients(c *kube.Clients) (*Router, error) {
+	ic, err := istioclient.NewForConfig(c.Config)
+	if err != nil {
+		return nil, outcome.Invalidf("building an Istio client for %s: %w", c.Host, err)
+	}
+	return New(ic), nil
+}
 
 func key(namespace, name string) string { return namespace + "/" + name }
 

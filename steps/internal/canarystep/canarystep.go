@@ -30,6 +30,8 @@ type Inputs interface {
 // lifetime, and the registry options (read as every step reads them,
 // stepinput.Registry: credentials for the plan's registry host only).
 func Target(in Inputs) (canary.Target, error) {
+	// A namespace no Kubernetes namespace can have is refused (exit 2)
+	// before anything is contacted.
 	if err := stepinput.Namespace(in); err != nil {
 		return canary.Target{}, err
 	}
@@ -42,9 +44,6 @@ func Target(in Inputs) (canary.Target, error) {
 		Namespace:     in.String("namespace"),
 		Holder:        in.String("holder"),
 		LockTTL:       in.Duration("lock-ttl"),
-		LockWait:      in.Duration("lock-wait"),
-		// Checked with the step's other timeouts (stepinput.Bounded).
-		RequestTimeout: in.Duration(stepinput.RequestTimeout),
 	}
 	if t.Holder == "" {
 		t.Holder = canary.Holder(in.Getenv, t.Step)

@@ -100,9 +100,9 @@ func TargetOf(t canary.Tested) analysis.Target {
 	stable := analysis.Side{Namespace: t.Stable.Side.Namespace}
 	canarySide := analysis.Side{Namespace: t.Canary.Side.Namespace}
 	if stable.Namespace == canarySide.Namespace {
-		canarySide.Version = canary.VersionLabel(t.Canary.Version)
+		canarySide.Version = canary.VersionValue(t.Canary.Version)
 		if t.Stable.Version != "" {
-			stable.Version = canary.VersionLabel(t.Stable.Version)
+			stable.Version = canary.VersionValue(t.Stable.Version)
 		}
 	}
 	return analysis.Target{Service: t.Service, Canary: canarySide, Stable: stable}

@@ -34,9 +34,10 @@ func Enabled(in Inputs) bool {
 		in.String(catalog.InputIdentityRegexp) != "" || in.String(catalog.InputPolicy) != ""
 }
 
-// Read reads the trust material and policy from a step's trust inputs.
-// The key input is PEM text or paths of PEM files. Unreadable files and bad
-// values are outcome.Invalid naming the input.
+// Read reads the trust material and policy from a step's trust inputs and
+// parses them (signature.NewTrust), without any network call. The key input
+// is PEM text or paths of PEM files. Unreadable files, bad values and
+// unusable material are outcome.Invalid naming the input.
 func Read(in Inputs) (signature.Material, *policy.Policy, error) {
 	m := signature.Material{RequireTlog: in.Bool(catalog.InputRequireTlog)}
 	if v := in.String(catalog.InputKey); strings.Contains(v, pemBegin) {

@@ -46,14 +46,26 @@ func TestRead(t *testing.T) {
 	if err := os.WriteFile(policyFile, []byte("apiVersion: aviary.dev/v1\nkind: VerificationPolicy\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// Keyless identities and require-tlog need a trusted root, which
-	// Read checks (TestReadParsesBeforeAnyNetworkCall); here, a key.
 	m, pol, err := trust.Read(inputs{catalog.InputKey: keyFile, catalog.InputPolicy: policyFile})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
 	if len(m.Keys) != 1 || m.Keys[0].Name != "release.pub" || pol == nil {
 		t.Errorf("Read = %+v, %v; want the key file and the policy", m, pol)
+	}
+	// The material is parsed before any network call: an identity and
+	// require-tlog need a trusted root, and are refused without one.
+	m, _, err = trust.Read(inputs{
+		catalog.InputKey: keyFile, catalog.InputIdentity: "ci@example.com", catalog.InputIssuerRegexp: "^https://",
+		catalog.InputRequireTlog: "true",
+	})
+	if outcome.KindOf(err) != outcome.KindInvalid || !m.RequireTlog ||
+		len(m.Identities) != 1 || m.Identities[0] != (signature.Identity{Subject: "ci@example.com", IssuerRegexp: "^https://"}) {
+		t.Errorf("Read(identity, require-tlog, no root) = %+v, %v; want the identity and require-tlog read, and invalid", m, err)
+	}
+	garbage := filepath.Join(dir, "garbage.pub")
+	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	if !trust.Enabled(inputs{catalog.InputKey: keyFile}) || trust.Enabled(inputs{}) {
 		t.Error("Enabled: want true with a key and false with nothing")
@@ -62,6 +74,8 @@ func TestRead(t *testing.T) {
 		{catalog.InputKey: filepath.Join(dir, "missing.pub")},
 		{catalog.InputIssuer: "https://x"},
 		{catalog.InputTrustedRoot: filepath.Join(dir, "missing.json")},
+		{catalog.InputKey: garbage},
+		{catalog.InputPolicy: policyFile},
 	} {
 		if _, _, err := trust.Read(in); outcome.KindOf(err) != outcome.KindInvalid {
 			t.Errorf("Read(%v) = %v, want invalid", in, err)
@@ -79,28 +93,5 @@ func TestRead(t *testing.T) {
 	m, _, err = trust.Read(inputs{catalog.InputKey: keyFile + ",\n " + keyFile + "\n"})
 	if err != nil || len(m.Keys) != 2 {
 		t.Errorf("Read(two paths) = %+v, %v; want two keys", m, err)
-	}
-}
-
-// TestReadParsesBeforeAnyNetworkCall: material that NewTrust refuses is
-// answered by Read, before a step contacts a registry.
-func TestReadParsesBeforeAnyNetworkCall(t *testing.T) {
-	dir := t.TempDir()
-	garbage := filepath.Join(dir, "garbage.pub")
-	if err := os.WriteFile(garbage, []byte("not a key"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "release.pub")
-	if err := os.WriteFile(keyFile, publicKey(t), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range []inputs{
-		{catalog.InputKey: garbage},
-		{catalog.InputIdentity: "ci@example.com", catalog.InputIssuer: "https://x"},
-		{catalog.InputKey: keyFile, catalog.InputRequireTlog: "true"},
-	} {
-		if _, _, err := trust.Read(in); outcome.KindOf(err) != outcome.KindInvalid {
-			t.Errorf("Read(%v) = %v, want invalid", in, err)
-		}
 	}
 }
