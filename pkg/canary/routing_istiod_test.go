@@ -44,7 +44,7 @@ func TestRoutingThroughIstiod(t *testing.T) {
 	api := "api." + f.Namespace + ".svc.cluster.local"
 	pods := func(service, version string) []string {
 		t.Helper()
-		ips, err := f.Cluster.PodIPs(ctx, f.Namespace, canary.LabelService+"="+service+","+canary.LabelVersion+"="+canary.VersionLabel(version))
+		ips, err := f.Cluster.PodIPs(ctx, f.Namespace, canary.LabelService+"="+service+","+canary.LabelVersion+"="+canary.VersionValue(version))
 		if err != nil {
 			t.Fatal(err)
 		}
