@@ -2,13 +2,11 @@ package steps_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -135,13 +133,6 @@ func (p *proc) kill() bool {
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
-// outputs are the JSON outputs the step printed in local mode.
-func (p *proc) outputs() map[string]string {
-	out := map[string]string{}
-	_ = json.Unmarshal(p.stdout.Bytes(), &out)
-	return out
-}
-
 // runStep runs a step to its end and returns its exit code and stderr.
 func runStep(t *testing.T, dir, name string, env []string, args ...string) (*proc, int) {
 	t.Helper()
@@ -165,16 +156,4 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// waitForText waits until the step printed text on stderr.
-func (p *proc) waitForText(t *testing.T, text string, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !strings.Contains(p.stderr.String(), text) {
-		if p.exited() || time.Now().After(deadline) {
-			t.Fatalf("%s never printed %q; stderr:\n%s", p.name, text, p.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
