@@ -44,7 +44,12 @@ func (c *Clients) Resource(obj *unstructured.Unstructured) (dynamic.ResourceInte
 // conflicts: the fields obj names become aviary's, fields it leaves out keep
 // their owners.
 func (c *Clients) Apply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	ri, err := c.Resource(obj)
+	var ri dynamic.ResourceInterface
+	err := Retry(ctx, func(context.Context) error { // discovery may meet a busy server too
+		var err error
+		ri, err = c.Resource(obj)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package kube
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/stall"
@@ -97,9 +100,15 @@ func Connect(ctx context.Context, opts Options) (*Clients, error) {
 	return c, nil
 }
 
+// quietKlog keeps client-go's own log lines (klog: discovery errors it
+// retries or reports itself) off the step's stderr: this package reports
+// through its errors.
+var quietKlog sync.Once
+
 // NewClients builds clients from a REST configuration without contacting
 // the server.
 func NewClients(cfg *rest.Config, opts Options) (*Clients, error) {
+	quietKlog.Do(func() { klog.SetSlogLogger(slog.New(slog.DiscardHandler)) })
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
 	if cfg.QPS == 0 {
@@ -150,8 +159,11 @@ func (c *Clients) Probe(ctx context.Context, timeout time.Duration) error {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// A namespaced read a narrow Role may be denied is a poor probe;
-	// /version is open to every authenticated user.
-	err := c.Kube.Discovery().RESTClient().Get().AbsPath("/version").Do(pctx).Error()
+	// /version is open to every authenticated user. A server that is busy
+	// or drops the connection gets a few more tries within the timeout.
+	err := Retry(pctx, func(ctx context.Context) error {
+		return c.Kube.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error()
+	})
 	switch {
 	case err == nil:
 		return nil

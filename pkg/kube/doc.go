@@ -2,7 +2,10 @@
 // kubeconfig and context, server-side apply of arbitrary manifests under one
 // field manager ("aviary"), waiting for Deployments to become ready, a
 // Lease-based lock that keeps two pipelines from acting on one namespace at
-// once, and the retry and error classification every caller shares.
+// once (waiting a bounded time for another run's lock, and taking over the
+// lock of a run that died once its lease runs out), and the retry and error
+// classification every caller shares. Every request is bounded by
+// Options.RequestTimeout (package stall).
 //
 // Errors leave this package classified: an unreachable API server or an API
 // error that outlived its retries is outcome.External (exit 3); an object the

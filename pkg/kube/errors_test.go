@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
+	"github.com/aviary-cd/aviary/pkg/stall"
 )
 
 func TestClassify(t *testing.T) {
@@ -44,7 +50,11 @@ func TestClassify(t *testing.T) {
 
 func TestIsTransient(t *testing.T) {
 	gr := schema.GroupResource{Resource: "leases"}
-	for _, err := range []error{apierrors.NewServerTimeout(gr, "get", 1), apierrors.NewTooManyRequests("busy", 1), apierrors.NewInternalError(errors.New("x"))} {
+	cutOff := fmt.Errorf("unexpected error when reading response body. Please retry. Original error: %w", io.ErrUnexpectedEOF) // client-go's words
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	stalled := &stall.Error{Op: "read", Addr: "127.0.0.1:6443", After: time.Second}
+	for _, err := range []error{apierrors.NewServerTimeout(gr, "get", 1), apierrors.NewTooManyRequests("busy", 1), apierrors.NewInternalError(errors.New("x")),
+		apierrors.NewServiceUnavailable("x"), cutOff, fmt.Errorf("probing: %w", reset), stalled} {
 		if !IsTransient(err) {
 			t.Errorf("IsTransient(%v) = false, want true", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -69,7 +70,7 @@ func New(opts Options) *Client {
 		opts: opts,
 		base: base,
 		retrying: &retry.Transport{
-			Base:   base,
+			Base:   wholeSmall{base},
 			Policy: func() retry.Policy { return retryPolicy(opts.Attempts) },
 		},
 		cache: auth.NewCache(),
@@ -90,10 +91,12 @@ func retryPolicy(attempts int) retry.Policy {
 }
 
 // retryable retries what oras retries (timeouts, resets, 408, 429, 5xx),
-// refused connections (a registry restarting is worth a few waits) and
-// stalls however deep they are wrapped (see package stall).
+// refused connections (a registry restarting is worth a few waits), a
+// connection closed before or while the answer came, and stalls however
+// deep they are wrapped (see package stall).
 func retryable(resp *http.Response, err error) (bool, error) {
-	if err != nil && (errors.Is(err, syscall.ECONNREFUSED) || stall.Is(err)) && !errors.Is(err, context.Canceled) {
+	if err != nil && !errors.Is(err, context.Canceled) &&
+		(errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || stall.Is(err)) {
 		return true, nil
 	}
 	return retry.DefaultPredicate(resp, err)

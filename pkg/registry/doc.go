@@ -3,7 +3,9 @@
 //
 // References: ParseReference reads registry/repository[:tag][@digest] and
 // oci-layout:<dir>[:tag][@digest]. Client.Target opens either as an
-// oras.Target.
+// oras.Target. A layout is read from regular files only: a named pipe,
+// device or socket in it would block the reader or never end, and is
+// outcome.Invalid.
 //
 // Transport, the same for every step:
 //
@@ -12,9 +14,14 @@
 //   - Plain HTTP only for loopback hosts, or any host with Options.Insecure.
 //     Those hosts are probed once, as crane does: a host that speaks TLS gets
 //     HTTPS (and its certificate is verified), otherwise HTTP.
+//   - Every try is bounded by Options.RequestTimeout (default 30s) while the
+//     registry is silent: connecting, the TLS handshake, the response
+//     headers, any pause in a body (package stall). Answers up to 4 MiB are
+//     read whole within the try.
 //   - Retries with exponential backoff (oras-go's retry transport) on
-//     connection resets and refusals, timeouts, 408, 429 (honouring
-//     Retry-After) and 5xx: at most Options.Attempts tries, default 5.
+//     connection resets, refusals and drops, answers cut off half-way,
+//     stalls, 408, 429 (honouring Retry-After) and 5xx: at most
+//     Options.Attempts tries, default 5.
 //   - Credentials belong to one host: Options.Username/Password go to
 //     Options.CredentialHost alone (required with them), every other host
 //     gets its own entry of the Docker config — DOCKER_CONFIG or

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -64,5 +65,44 @@ func TestStallIsRetried(t *testing.T) {
 	}
 	if got[0].Digest.String() != digest {
 		t.Errorf("ResolveImages() digest = %s, want %s", got[0].Digest, digest)
+	}
+}
+
+// TestCutOffAnswerIsRetried: a manifest whose answer is cut off half-way
+// is fetched again within the retries, not handed to the caller broken.
+func TestCutOffAnswerIsRetried(t *testing.T) {
+	var once sync.Once
+	var armed atomic.Bool // after the push
+	host := memRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cut := false
+			if armed.Load() && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") {
+				once.Do(func() { cut = true })
+			}
+			if !cut {
+				h.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte(`{"schemaVersion":`))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // the connection ends there
+		})
+	})
+	pushImage(t, host+"/shop/cart:1.0.0")
+	armed.Store(true)
+	c := New(Options{})
+	repo, err := c.Repository(context.Background(), Reference{Registry: host, Repository: "shop/cart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rc, err := repo.FetchReference(context.Background(), "1.0.0")
+	if err != nil {
+		t.Fatalf("FetchReference() error = %v, want the second try to answer", err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadAll(rc); err != nil {
+		t.Errorf("reading the manifest: %v", err)
 	}
 }

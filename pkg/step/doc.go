@@ -94,4 +94,12 @@
 //	130  interrupted by SIGINT or SIGTERM (context canceled)
 //
 // ExitCode is the one place errors become exit codes.
+//
+// # Signals
+//
+// The first SIGINT or SIGTERM cancels run's context and the step ends with
+// 130 and "interrupted: <signal>: <what it was doing>". A run still blocked
+// StopGrace (5s) later, in a call that ignores its context, is left behind:
+// the runtime reports that it did not stop and returns 130 itself (Await).
+// A second signal kills the process at once.
 package step

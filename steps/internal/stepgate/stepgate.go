@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/analysis/prom"
@@ -62,7 +63,7 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 	timeout := s.Duration(RequestTimeoutInput)
 	opts.HTTPClient = &http.Client{Transport: stall.Transport(timeout)}
 	if spec.MetricsEnabled() {
-		if opts.Querier, err = prom.New(spec.PrometheusURL, stall.Transport(timeout)); err != nil {
+		if opts.Querier, err = prom.New(spec.PrometheusURL, stall.Transport(queryTimeout(timeout, spec.Interval.Duration))); err != nil {
 			return nil, err
 		}
 	}
@@ -77,6 +78,20 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 		return nil, fmt.Errorf("checking the analysis queries before moving traffic: %w", err)
 	}
 	return &Gate{a}, nil
+}
+
+// queryTimeout bounds one try of a Prometheus query: the request timeout,
+// but at most a quarter of the analysis interval, which bounds a whole
+// measurement, so that a stalled query leaves room for its retries and the
+// measurement's other queries.
+func queryTimeout(request, interval time.Duration) time.Duration {
+	if request <= 0 {
+		request = stall.DefaultTimeout
+	}
+	if q := interval / 4; q > 0 && q < request {
+		return q
+	}
+	return request
 }
 
 // Targets lists the services of o's plan that are in canary, with where
