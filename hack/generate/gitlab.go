@@ -86,7 +86,7 @@ func gitlabComponent(def step.Definition) ([]byte, error) {
 		job.Variables = append(job.Variables, yamlEntry[string]{step.Env(in.Name), "$[[ inputs." + in.Name + " ]]"})
 	}
 	head, err := marshalYAML(spec,
-		"The image tag is a placeholder: releases pin it to the signed image's digest.",
+		imageNote(),
 		"Secret inputs are read from masked CI/CD variables: "+secretVars(def)+".")
 	if err != nil {
 		return nil, err
