@@ -222,8 +222,19 @@ func Build(ctx context.Context, opts Options) ([]*Image, error) {
 
 	var out []*Image
 	for _, step := range opts.Steps {
+		// One step layer per platform, shared by the variants.
+		layers := map[Platform]v1.Layer{}
+		for _, p := range opts.Platforms {
+			b := bins[step][p]
+			if b == nil {
+				return nil, fmt.Errorf("no %s binary of %s", p, step)
+			}
+			if layers[p], err = stepLayer(step, b.Path, roots, opts.Epoch); err != nil {
+				return nil, fmt.Errorf("assembling %s: %w", step, err)
+			}
+		}
 		for _, v := range opts.Variants {
-			img, err := assemble(step, v, bins[step], busybox, roots, opts)
+			img, err := assemble(step, v, bins[step], layers, busybox, opts)
 			if err != nil {
 				return nil, fmt.Errorf("assembling %s (%s): %w", step, v, err)
 			}
@@ -244,7 +255,7 @@ func hasVariant(vs []Variant, v Variant) bool {
 
 // assemble builds one variant of one step for every platform and its
 // attestations.
-func assemble(step string, v Variant, bins map[Platform]*Binary, busybox map[Platform]*busyboxFiles, roots []byte, opts Options) (*Image, error) {
+func assemble(step string, v Variant, bins map[Platform]*Binary, stepLayers map[Platform]v1.Layer, busybox map[Platform]*busyboxFiles, opts Options) (*Image, error) {
 	res := &Image{Step: step, Variant: v}
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, p := range opts.Platforms {
@@ -256,11 +267,7 @@ func assemble(step string, v Variant, bins map[Platform]*Binary, busybox map[Pla
 		if v == Debug {
 			layers = append(layers, busybox[p].layer)
 		}
-		base, err := stepLayer(step, b.Path, roots, opts.Epoch)
-		if err != nil {
-			return nil, err
-		}
-		layers = append(layers, base)
+		layers = append(layers, stepLayers[p])
 		img, err := platformImage(step, v, p, layers, opts)
 		if err != nil {
 			return nil, err

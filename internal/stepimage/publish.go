@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -148,11 +149,20 @@ func Publish(ctx context.Context, images []*Image, t Target, dir string) (Record
 	return recs, nil
 }
 
-// WriteRecords writes records as indented JSON.
+// WriteRecords writes records as indented JSON to path and, beside it as
+// <name>.tsv, one line per image for shell scripts (hack/images/sign.sh):
+// ref, SBOM file, provenance file, tab-separated.
 func WriteRecords(path string, r Records) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	var tsv []byte
+	for _, rec := range r.Images {
+		tsv = fmt.Appendf(tsv, "%s\t%s\t%s\n", rec.Ref, rec.SBOM, rec.Provenance)
+	}
+	return os.WriteFile(strings.TrimSuffix(path, filepath.Ext(path))+".tsv", tsv, 0o644)
 }
