@@ -102,8 +102,8 @@ func TestActRunsGitHubExample(t *testing.T) {
 	t.Logf("act ran examples/github/release.yml in %s", took.Round(100*time.Millisecond))
 	log := string(out)
 	for _, job := range []string{"open", "bundle", "canary"} {
-		if !strings.Contains(log, "["+"release/"+job+"]") || !strings.Contains(log, "🏁  Job succeeded") {
-			t.Errorf("act's log shows no successful job %s", job)
+		if !strings.Contains(log, "[release/"+job+"] 🏁  Job succeeded") {
+			t.Errorf("act's log shows no successful job %s:\n%s", job, log)
 		}
 	}
 	// open-release pushed the release branch to origin.
@@ -130,7 +130,7 @@ inputs:
 runs:
   using: composite
   steps:
-    - run: echo "checkout stand-in (ref ${{ inputs.ref }}): the workspace is the bound repository"
+    - run: echo "checkout stand-in, ref ${{ inputs.ref }} - the workspace is the bound repository"
       shell: sh
 `
 	if err := os.WriteFile(filepath.Join(dir, "action.yml"), []byte(stub), 0o644); err != nil {

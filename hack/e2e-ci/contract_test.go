@@ -87,7 +87,7 @@ func (p *pipeline) release(message string) (version, plan string) {
 // cluster are the inputs of a step on the cluster, with more name/value
 // pairs.
 func (p *pipeline) cluster(plan string, more ...string) map[string]string {
-	in := map[string]string{"plan": plan, "kubeconfig": p.kube, "holder": p.holder, "timeout": "2m"}
+	in := map[string]string{"plan": plan, "kubeconfig": p.kube, "holder": p.holder}
 	for i := 0; i+1 < len(more); i += 2 {
 		in[more[i]] = more[i+1]
 	}
@@ -413,10 +413,7 @@ func (c *tektonCI) runTask(t *testing.T, a *app, path string, params, secrets ma
 			mountList = append(mountList, podman.Mount{Source: a.dir, Target: mp})
 		}
 	}
-	workdir := subst(st.WorkingDir)
-	if workdir == "" {
-		workdir = "/"
-	}
+	workdir := subst(st.WorkingDir) // empty: the image's
 	res := c.f.run(t, podman.Run{
 		Image: c.f.pull(t, st.Image), User: user, Entrypoint: st.Command, Args: args, Env: env,
 		Mounts: mountList, Workdir: workdir,

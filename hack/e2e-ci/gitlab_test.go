@@ -43,7 +43,7 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	a := f.newApp(t, "shop-gitlab")
+	a := f.newApp(t, "shop-gcl")
 	first := newPipeline(t, &gitlabCI{f: f}, a).first()
 	v, err := semver.NewVersion(first)
 	if err != nil {
@@ -63,7 +63,7 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 	a.pushImages(t, next)
 	origin := a.bareOrigin(t)
 	// gitlab-ci-local reads the server and project from gcl-origin.
-	if _, err := a.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "gcl-origin", URLs: []string{"https://gitlab.example/aviary-e2e/shop-gitlab.git"}}); err != nil {
+	if _, err := a.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "gcl-origin", URLs: []string{"https://gitlab.example/aviary-e2e/shop-gcl.git"}}); err != nil {
 		t.Fatal(err)
 	}
 	includes := filepath.Join(a.dir, ".gitlab-ci-local", "includes", "gitlab.example", "aviary-cd", "aviary", componentRef, "templates")
@@ -101,13 +101,13 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 		"AVIARY_SIGN_KEY: |\n" + indent(readFile(t, f.key.Private), "  ") +
 		"AVIARY_SIGN_KEY_PASSWORD: " + f.key.Password + "\n" +
 		"AVIARY_TOKEN: e2e-token\nAVIARY_REGISTRY_PASSWORD: e2e-password\n" +
-		"CI_REGISTRY_IMAGE: " + f.env.Registry.Host + "/aviary-e2e/shop-gitlab\nCI_REGISTRY_USER: e2e\n"
+		"CI_REGISTRY_IMAGE: " + f.env.Registry.Host + "/aviary-e2e/shop-gcl\nCI_REGISTRY_USER: e2e\n"
 	if err := os.WriteFile(filepath.Join(a.dir, ".gitlab-ci-local-variables.yml"), []byte(vars), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	cmd := exec.CommandContext(ctx, gcl, "--container-executable", "podman", "--network", "host",
-		"--pull-policy", "if-not-present", "--no-color", "--cwd", a.dir)
+		"--pull-policy", "if-not-present", "--no-color")
 	cmd.Dir = a.dir
 	cmd.Env = append(f.podman.Env, "HOME="+t.TempDir())
 	start := time.Now()

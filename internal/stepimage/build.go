@@ -68,6 +68,14 @@ func (v Variant) User() string {
 	return nonrootUser
 }
 
+// Home is the home directory of the variant's user, its working directory.
+func (v Variant) Home() string {
+	if v == Root {
+		return "/root"
+	}
+	return "/home/nonroot"
+}
+
 func (v Variant) String() string {
 	if v == Nonroot {
 		return "nonroot"
@@ -342,6 +350,10 @@ func platformImage(step string, v Variant, p Platform, layers []v1.Layer, opts O
 		Entrypoint: []string{"/" + step},
 		User:       v.User(),
 		Env:        []string{"PATH=" + path},
+		// A directory the user may write, for files a step writes by
+		// default (verify-artifacts' report) where the CI system does not
+		// set the working directory (Tekton without a workspace).
+		WorkingDir: v.Home(),
 		Labels:     labels,
 	}
 	return mutate.ConfigFile(img, cf)

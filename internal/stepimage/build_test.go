@@ -122,6 +122,9 @@ func TestBuildVariants(t *testing.T) {
 			if cf.Config.User != w.user {
 				t.Errorf("%s %s: user %q, want %q", img.Variant, p.Platform, cf.Config.User, w.user)
 			}
+			if cf.Config.WorkingDir != img.Variant.Home() {
+				t.Errorf("%s: working directory %q, want %q", img.Variant, cf.Config.WorkingDir, img.Variant.Home())
+			}
 			if got := cf.Config.Entrypoint; len(got) != 1 || got[0] != "/hello" {
 				t.Errorf("%s: entrypoint %q, want [/hello]", img.Variant, got)
 			}
