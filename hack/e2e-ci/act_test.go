@@ -145,11 +145,18 @@ runs:
 func (a *app) bareOrigin(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(a.dir, ".aviary", "origin.git")
+	a.bareOriginAt(t, dir, ".aviary/origin.git")
+	return dir
+}
+
+// bareOriginAt makes a bare repository at dir as the remote origin, named
+// by url where the step runs.
+func (a *app) bareOriginAt(t *testing.T, dir, url string) {
+	t.Helper()
 	if _, err := git.PlainInit(dir, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{".aviary/origin.git"}}); err != nil {
+	if _, err := a.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{url}}); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }

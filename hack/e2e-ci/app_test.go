@@ -175,6 +175,16 @@ func (a *app) chown(t *testing.T, uid, gid int, mode fs.FileMode) {
 	}
 }
 
+// chownTree gives every file under dir to uid:gid.
+func chownTree(dir string, uid, gid int) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
 // copyTree copies the regular files under src into dst.
 func copyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {

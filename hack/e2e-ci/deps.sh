@@ -13,9 +13,11 @@ cd "$(dirname "$0")/../.."
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
 
 need=()
-for p in podman runc rsync bash-static nodejs npm; do
+for p in podman runc rsync bash-static; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# Node.js with npm: Debian's packages unless some Node.js is there already.
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   if ! $sudo apt-get install -y --no-install-recommends "${need[@]}"; then

@@ -61,7 +61,14 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 	}
 	a.commit(t, "feat: gift cards")
 	a.pushImages(t, next)
-	origin := a.bareOrigin(t)
+	// gitlab-ci-local copies only the tracked files into the job, so
+	// open-release's remote is a bare repository mounted into the job
+	// (owned by the job's user, 65532).
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	a.bareOriginAt(t, origin, "/aviary-origin.git")
+	if err := chownTree(origin, 65532, 65532); err != nil {
+		t.Fatal(err)
+	}
 	// gitlab-ci-local reads the server and project from gcl-origin.
 	if _, err := a.repo.CreateRemote(&gitconfig.RemoteConfig{Name: "gcl-origin", URLs: []string{"https://gitlab.example/aviary-e2e/shop-gcl.git"}}); err != nil {
 		t.Fatal(err)
@@ -106,8 +113,15 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// gitlab-ci-local copies the project into a volume and artifacts out
+	// with a helper image (docker.io/firecow/gitlab-ci-local-util by
+	// default, which cannot be pulled here): the runner image has what it
+	// runs (sh, chown, chmod, bash). --no-umask runs each job as its
+	// image's user (65532), as GitLab's Docker executor does, instead of
+	// root.
+	helper := f.loadRunnerImage(t)
 	cmd := exec.CommandContext(ctx, gcl, "--container-executable", "podman", "--network", "host",
-		"--pull-policy", "if-not-present", "--no-color")
+		"--pull-policy", "if-not-present", "--helper-image", helper, "--no-umask", "--no-color", "--volume", origin+":/aviary-origin.git")
 	cmd.Dir = a.dir
 	cmd.Env = append(f.podman.Env, "HOME="+t.TempDir())
 	start := time.Now()

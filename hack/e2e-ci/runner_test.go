@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,9 +22,10 @@ import (
 	"github.com/aviary-cd/aviary/internal/stepimage"
 )
 
-// runnerImage is the job image the local runners (act) start for a job's
-// run: steps: Debian's static busybox and static bash, nothing else. No
-// image can be pulled here, so it is assembled from Debian's packages.
+// runnerImage is the job image act starts for a job's run: steps, and the
+// helper image gitlab-ci-local copies files with: Debian's static busybox
+// and static bash, and rsync. No image can be pulled here, so it is
+// assembled from Debian's packages.
 const runnerImage = "localhost/aviary-e2e/runner:bash"
 
 // loadRunnerImage builds the runner image and loads it into podman.
@@ -63,12 +65,15 @@ func (f *fixture) buildRunnerImage() error {
 			tw.symlink("bin/"+a, "busybox")
 		}
 	}
+	// rsync, which gitlab-ci-local's helper runs to copy artifacts out,
+	// from this Debian machine with its shared libraries.
+	if err := tw.dynamic("/usr/bin/rsync"); err != nil {
+		return err
+	}
 	tw.dir("etc", 0o755)
 	tw.file("etc/passwd", []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
 	tw.dir("root", 0o700)
 	tw.dir("tmp", 0o1777)
-	tw.dir("usr", 0o755)
-	tw.dir("usr/bin", 0o755)
 	tw.symlink("usr/bin/env", "/bin/busybox")
 	layer, err := tw.layer()
 	if err != nil {
@@ -105,9 +110,10 @@ func (f *fixture) buildRunnerImage() error {
 
 // tarWriter collects a layer's entries.
 type tarWriter struct {
-	buf bytes.Buffer
-	tw  *tar.Writer
-	err error
+	buf  bytes.Buffer
+	tw   *tar.Writer
+	err  error
+	dirs map[string]bool
 }
 
 func (w *tarWriter) header(h *tar.Header, data []byte) {
@@ -124,6 +130,10 @@ func (w *tarWriter) header(h *tar.Header, data []byte) {
 }
 
 func (w *tarWriter) dir(name string, mode int64) {
+	if w.dirs == nil {
+		w.dirs = map[string]bool{}
+	}
+	w.dirs[name] = true
 	w.header(&tar.Header{Typeflag: tar.TypeDir, Name: name + "/", Mode: mode}, nil)
 }
 
@@ -144,4 +154,50 @@ func (w *tarWriter) layer() (v1.Layer, error) {
 	}
 	data := w.buf.Bytes()
 	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+}
+
+// dynamic adds a dynamically linked binary of this machine with the shared
+// libraries ldd lists, each at its path, and the directories above them.
+func (w *tarWriter) dynamic(bin string) error {
+	out, err := exec.Command("ldd", bin).Output()
+	if err != nil {
+		return fmt.Errorf("ldd %s: %w", bin, err)
+	}
+	files := []string{bin}
+	for _, line := range strings.Split(string(out), "\n") {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "/") {
+				files = append(files, f)
+			}
+		}
+	}
+	for _, f := range files {
+		real, err := filepath.EvalSymlinks(f)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(real)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(f, "/")
+		w.parents(name)
+		w.file(name, data, 0o755)
+	}
+	return nil
+}
+
+// parents adds the directories above name not added yet.
+func (w *tarWriter) parents(name string) {
+	if w.dirs == nil {
+		w.dirs = map[string]bool{}
+	}
+	parts := strings.Split(name, "/")
+	for i := 1; i < len(parts); i++ {
+		d := strings.Join(parts[:i], "/")
+		if !w.dirs[d] {
+			w.dirs[d] = true
+			w.dir(d, 0o755)
+		}
+	}
 }
