@@ -30,7 +30,9 @@ const componentRef = "e2e"
 //
 // Adapted for an offline run: the components' @1 becomes a fixed ref served
 // from gitlab-ci-local's include cache, the plan repository
-// ($CI_REGISTRY_IMAGE/plans) is the local registry.
+// ($CI_REGISTRY_IMAGE/plans) is the local registry; and for
+// gitlab-ci-local's early expansion of include inputs, $VERSION and
+// $PLAN_REF are escaped.
 func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 	f := get(t)
 	gcl, err := exec.LookPath("gitlab-ci-local")
@@ -51,7 +53,12 @@ func TestGitLabCILocalRunsGitLabExample(t *testing.T) {
 	}
 	next := v.IncMinor().String()
 
-	ci := strings.ReplaceAll(readFile(t, filepath.Join(f.root, "examples", "gitlab", ".gitlab-ci.yml")), "@1\n", "@"+componentRef+"\n")
+	// gitlab-ci-local expands variables in include inputs when it reads the
+	// pipeline, before any job ran; GitLab passes them into the job and
+	// expands them when the job runs. $$ keeps the dotenv variables of
+	// earlier jobs ($VERSION, $PLAN_REF) for the job.
+	ci := strings.NewReplacer("@1\n", "@"+componentRef+"\n", ": $VERSION", ": $$VERSION", ": $PLAN_REF", ": $$PLAN_REF").
+		Replace(readFile(t, filepath.Join(f.root, "examples", "gitlab", ".gitlab-ci.yml")))
 	if err := os.WriteFile(filepath.Join(a.dir, ".gitlab-ci.yml"), []byte(ci), 0o644); err != nil {
 		t.Fatal(err)
 	}
