@@ -75,7 +75,9 @@ func gitlabComponent(def step.Definition) ([]byte, error) {
 	job := gitlabJob{
 		Stage:  "$[[ inputs.stage ]]",
 		Image:  gitlabImage{Name: ShellImage(def.Name), Entrypoint: []string{""}},
-		Script: []string{"/" + def.Name},
+		// The system is named, as for Tekton: runners other than GitLab's
+		// (gitlab-ci-local sets GITLAB_CI=false) still get dotenv outputs.
+		Script: []string{"/" + def.Name + " --ci=gitlab"},
 	}
 	job.Artifacts.Reports.Dotenv = "aviary.env"
 	for _, in := range adapterInputs(def) {
