@@ -73,8 +73,8 @@ func gitlabComponent(def step.Definition) ([]byte, error) {
 		{"stage", gitlabInput{Description: "Stage the job runs in.", Default: "deploy"}},
 	}
 	job := gitlabJob{
-		Stage:  "$[[ inputs.stage ]]",
-		Image:  gitlabImage{Name: ShellImage(def.Name), Entrypoint: []string{""}},
+		Stage: "$[[ inputs.stage ]]",
+		Image: gitlabImage{Name: ShellImage(def.Name), Entrypoint: []string{""}},
 		// The system is named, as for Tekton: runners other than GitLab's
 		// (gitlab-ci-local sets GITLAB_CI=false) still get dotenv outputs.
 		Script: []string{"/" + def.Name + " --ci=gitlab"},
