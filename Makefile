@@ -5,7 +5,7 @@ STEPS := open-release bundle-plan verify-artifacts deploy-canary shift-weight pr
 BIN   := bin
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build test test-short test-lint fuzz fuzz-short generate check-generate lint bench demo env tools images clean
+.PHONY: all build test test-short test-lint e2e-ci fuzz fuzz-short generate check-generate lint bench demo env tools images clean
 
 all: build
 
@@ -52,6 +52,14 @@ fuzz:
 ## test-lint: the generated CI adapters pass actionlint and Tekton's own validation
 test-lint:
 	cd hack/lint && $(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+## e2e-ci: the step images built (hack/images), signed and attested with cosign, verified by
+## verify-artifacts, and run as containers (podman) by act (examples/github), gitlab-ci-local
+## (examples/gitlab) and Tekton's step contract (examples/tekton); installs what it needs
+E2E_TIMEOUT ?= 60m
+e2e-ci:
+	bash hack/e2e-ci/deps.sh
+	AVIARY_E2E_CI=1 $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./hack/e2e-ci/
 
 ## test-short: fast unit tests only (no real components)
 test-short:

@@ -33,8 +33,9 @@ func githubAction(def step.Definition) ([]byte, error) {
 		Name:        "aviary " + def.Name,
 		Description: def.Description,
 		Author:      "aviary",
-		// The image's entrypoint is the step binary (see hack/images).
-		Runs: actionRuns{Using: "docker", Image: "docker://" + Image(def.Name)},
+		// The image's entrypoint is the step binary (see hack/images); the
+		// root variant, since GitHub's workspace belongs to the runner's user.
+		Runs: actionRuns{Using: "docker", Image: "docker://" + RootImage(def.Name)},
 	}
 	for _, in := range adapterInputs(def) {
 		a.Inputs = append(a.Inputs, yamlEntry[actionInput]{in.Name, actionInput{
@@ -47,5 +48,5 @@ func githubAction(def step.Definition) ([]byte, error) {
 		a.Outputs = append(a.Outputs, yamlEntry[actionOutput]{out.Name, actionOutput{Description: out.Description}})
 	}
 	return marshalYAML(a,
-		"The image tag is a placeholder: releases pin it to the signed image's digest.")
+		imageNote())
 }

@@ -73,9 +73,11 @@ func gitlabComponent(def step.Definition) ([]byte, error) {
 		{"stage", gitlabInput{Description: "Stage the job runs in.", Default: "deploy"}},
 	}
 	job := gitlabJob{
-		Stage:  "$[[ inputs.stage ]]",
-		Image:  gitlabImage{Name: ShellImage(def.Name), Entrypoint: []string{""}},
-		Script: []string{"/" + def.Name},
+		Stage: "$[[ inputs.stage ]]",
+		Image: gitlabImage{Name: ShellImage(def.Name), Entrypoint: []string{""}},
+		// The system is named, as for Tekton: runners other than GitLab's
+		// (gitlab-ci-local sets GITLAB_CI=false) still get dotenv outputs.
+		Script: []string{"/" + def.Name + " --ci=gitlab"},
 	}
 	job.Artifacts.Reports.Dotenv = "aviary.env"
 	for _, in := range adapterInputs(def) {
@@ -86,7 +88,7 @@ func gitlabComponent(def step.Definition) ([]byte, error) {
 		job.Variables = append(job.Variables, yamlEntry[string]{step.Env(in.Name), "$[[ inputs." + in.Name + " ]]"})
 	}
 	head, err := marshalYAML(spec,
-		"The image tag is a placeholder: releases pin it to the signed image's digest.",
+		imageNote(),
 		"Secret inputs are read from masked CI/CD variables: "+secretVars(def)+".")
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@
 //	docs/steps/<step>.md          reference page
 //
 // Run it from the repository root with `make generate` (go run ./hack/generate).
+// The release runs it with --pin <hack/images record file>, which pins every
+// adapter's image to the pushed image's digest.
 // Generated files that no step produces any more are removed.
 package main
 
@@ -21,7 +23,15 @@ import (
 
 func main() {
 	root := flag.String("root", ".", "repository root to write into")
+	pin := flag.String("pin", "", "hack/images --record file: pin every adapter's image to the released digest")
 	flag.Parse()
+	if *pin != "" {
+		var err error
+		if pins, err = readPins(*pin); err != nil {
+			fmt.Fprintf(os.Stderr, "generate: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	files, err := Generate(catalog.All())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "generate: %v\n", err)

@@ -40,12 +40,32 @@ type envVar struct {
 }
 
 type tektonStep struct {
-	Name    string   `yaml:"name"`
-	Image   string   `yaml:"image"`
-	Command []string `yaml:"command,flow"`
-	Args    []string `yaml:"args"`
-	Env     []envVar `yaml:"env,omitempty"`
+	Name            string          `yaml:"name"`
+	Image           string          `yaml:"image"`
+	Command         []string        `yaml:"command,flow"`
+	Args            []string        `yaml:"args"`
+	Env             []envVar        `yaml:"env,omitempty"`
+	WorkingDir      string          `yaml:"workingDir,omitempty"`
+	SecurityContext securityContext `yaml:"securityContext"`
 }
+
+// tektonWorkspace is a Task's workspace.
+type tektonWorkspace struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Optional    bool   `yaml:"optional"`
+}
+
+// securityContext is what the nonroot image runs as; a workspace the step
+// writes to must be writable by that user (the PipelineRun's podTemplate
+// securityContext.fsGroup: 65532 does it for volumes that support it).
+type securityContext struct {
+	RunAsNonRoot bool `yaml:"runAsNonRoot"`
+	RunAsUser    int  `yaml:"runAsUser"`
+	RunAsGroup   int  `yaml:"runAsGroup"`
+}
+
+var nonroot = securityContext{RunAsNonRoot: true, RunAsUser: 65532, RunAsGroup: 65532}
 
 type metadata struct {
 	Name   string            `yaml:"name"`
@@ -53,10 +73,11 @@ type metadata struct {
 }
 
 type taskSpec struct {
-	Description string         `yaml:"description"`
-	Params      []tektonParam  `yaml:"params"`
-	Results     []tektonResult `yaml:"results,omitempty"`
-	Steps       []tektonStep   `yaml:"steps"`
+	Description string            `yaml:"description"`
+	Params      []tektonParam     `yaml:"params"`
+	Results     []tektonResult    `yaml:"results,omitempty"`
+	Workspaces  []tektonWorkspace `yaml:"workspaces,omitempty"`
+	Steps       []tektonStep      `yaml:"steps"`
 }
 
 type task struct {
@@ -67,13 +88,14 @@ type task struct {
 }
 
 type stepActionSpec struct {
-	Description string         `yaml:"description"`
-	Params      []tektonParam  `yaml:"params"`
-	Results     []tektonResult `yaml:"results,omitempty"`
-	Image       string         `yaml:"image"`
-	Command     []string       `yaml:"command,flow"`
-	Args        []string       `yaml:"args"`
-	Env         []envVar       `yaml:"env,omitempty"`
+	Description     string          `yaml:"description"`
+	Params          []tektonParam   `yaml:"params"`
+	Results         []tektonResult  `yaml:"results,omitempty"`
+	Image           string          `yaml:"image"`
+	Command         []string        `yaml:"command,flow"`
+	Args            []string        `yaml:"args"`
+	Env             []envVar        `yaml:"env,omitempty"`
+	SecurityContext securityContext `yaml:"securityContext"`
 }
 
 type stepAction struct {
@@ -132,6 +154,15 @@ func tektonLabels() map[string]string {
 // overrides image entrypoints, so the command is always given.
 func tektonTask(def step.Definition) ([]byte, error) {
 	params, results, args, env := tektonParts(def, tektonResultsPath)
+	var workspaces []tektonWorkspace
+	workingDir := ""
+	if hasInput(def, "repo-path") {
+		// The step works in the source workspace when one is bound, so that
+		// repo-path's default "." is the repository.
+		workspaces = []tektonWorkspace{{Name: "source", Optional: true,
+			Description: "The git repository; the step runs in it, so repo-path defaults to it."}}
+		workingDir = "$(workspaces.source.path)"
+	}
 	t := task{
 		APIVersion: "tekton.dev/v1",
 		Kind:       "Task",
@@ -140,17 +171,20 @@ func tektonTask(def step.Definition) ([]byte, error) {
 			Description: def.Description,
 			Params:      params,
 			Results:     results,
+			Workspaces:  workspaces,
 			Steps: []tektonStep{{
-				Name:    def.Name,
-				Image:   Image(def.Name),
-				Command: []string{"/" + def.Name},
-				Args:    args,
-				Env:     env,
+				Name:            def.Name,
+				Image:           Image(def.Name),
+				Command:         []string{"/" + def.Name},
+				Args:            args,
+				Env:             env,
+				WorkingDir:      workingDir,
+				SecurityContext: nonroot,
 			}},
 		},
 	}
 	return marshalYAML(t,
-		"The image tag is a placeholder: releases pin it to the signed image's digest.")
+		imageNote())
 }
 
 // tektonStepAction renders a StepAction. Its results live in a directory
@@ -167,15 +201,25 @@ func tektonStepAction(def step.Definition) ([]byte, error) {
 		Kind:       "StepAction",
 		Metadata:   metadata{Name: "aviary-" + def.Name, Labels: tektonLabels()},
 		Spec: stepActionSpec{
-			Description: def.Description,
-			Params:      params,
-			Results:     results,
-			Image:       Image(def.Name),
-			Command:     []string{"/" + def.Name},
-			Args:        args,
-			Env:         env,
+			Description:     def.Description,
+			Params:          params,
+			Results:         results,
+			Image:           Image(def.Name),
+			Command:         []string{"/" + def.Name},
+			Args:            args,
+			Env:             env,
+			SecurityContext: nonroot,
 		},
 	}
 	return marshalYAML(a,
-		"The image tag is a placeholder: releases pin it to the signed image's digest.")
+		imageNote())
+}
+
+func hasInput(def step.Definition, name string) bool {
+	for _, in := range def.Inputs {
+		if in.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -57,6 +57,8 @@ var table = []Tool{
 		LDFlags: "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v2.6.1"},
 	{Name: "cosign-v3", Module: "cosign-v3", Package: "github.com/sigstore/cosign/v3/cmd/cosign", Version: "v3.1.3",
 		LDFlags: "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v3.1.3"},
+	{Name: "act", Module: "act", Package: "github.com/nektos/act", Version: "v0.2.89",
+		LDFlags: "-s -w -X main.version=0.2.89"},
 	{Name: "crane", Module: "bench", Package: "github.com/google/go-containerregistry/cmd/crane", Version: "v0.22.1",
 		LDFlags: "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v0.22.1"},
 	{Name: "oras", Module: "bench", Package: "oras.land/oras/cmd/oras", Version: "v1.3.6",

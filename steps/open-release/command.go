@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/aviary-cd/aviary/pkg/markdown"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/release"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/stepinput"
@@ -29,14 +33,14 @@ func run(ctx context.Context, s *step.Session) error {
 	}
 	repo, err := release.OpenRepository(s.String("repo-path"))
 	if err != nil {
-		return err
+		return workspaceError(err, s.String("repo-path"))
 	}
 	if repo.Shallow() {
 		s.Warning("the repository is a shallow clone: releases and commits beyond its depth are not seen; fetch the full history with tags (actions/checkout: fetch-depth: 0)")
 	}
 	res, err := release.Open(ctx, repo, opts)
 	if err != nil {
-		return err
+		return workspaceError(err, s.String("repo-path"))
 	}
 
 	s.SetOutput("version", res.Version.String())
@@ -48,6 +52,22 @@ func run(ctx context.Context, s *step.Session) error {
 		"why", res.Reason.Text)
 	s.Summary(summary(res, opts))
 	return nil
+}
+
+// workspaceError makes a permission error on the repository a setup error
+// (exit 2) that says what to do: the step runs as a user that may not write
+// the workspace, which retrying does not change.
+func workspaceError(err error, repoPath string) error {
+	if !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	return outcome.Invalidf("%w\n"+
+		"the repository %s is not writable by this process (uid %d, gid %d): run the step as a user that owns the workspace. "+
+		"GitHub: use the action as published, whose image runs as root as GitHub requires of Docker actions "+
+		"(the workspace belongs to the runner's user). "+
+		"Tekton: give the pod securityContext.fsGroup 65532 (podTemplate) or a workspace the step's user 65532 may write. "+
+		"GitLab: keep the runner's default umask for the checkout (FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR off)",
+		err, repoPath, os.Getuid(), os.Getgid())
 }
 
 func versionOrEmpty(res *release.Result) string {

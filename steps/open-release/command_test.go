@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/release"
 )
 
@@ -44,5 +49,30 @@ func TestSummary(t *testing.T) {
 		"| commit | `0123456789abcdef0123456789abcdef01234567` |\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("summary(first) (-want +got):\n%s", diff)
+	}
+}
+
+func TestWorkspaceError(t *testing.T) {
+	denied := fmt.Errorf("creating branch release/0.1.0: %w", &fs.PathError{Op: "mkdir", Path: "/github/workspace/.git/refs/heads/release", Err: fs.ErrPermission})
+	other := errors.New("reading tags: unexpected EOF")
+	tests := []struct {
+		name string
+		err  error
+		kind outcome.Kind
+		says string
+	}{
+		{"permission denied is a setup error", denied, outcome.KindInvalid, "not writable by this process"},
+		{"anything else is left alone", other, outcome.KindUnknown, "unexpected EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := workspaceError(tt.err, "/github/workspace")
+			if got := outcome.KindOf(err); got != tt.kind {
+				t.Errorf("KindOf(workspaceError(%v)) = %v, want %v", tt.err, got, tt.kind)
+			}
+			if !errors.Is(err, tt.err) || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("workspaceError(%v) = %v, want it to wrap the error and say %q", tt.err, err, tt.says)
+			}
+		})
 	}
 }

@@ -1,0 +1,3 @@
+module example.com/stepimage-fixture
+
+go 1.26
