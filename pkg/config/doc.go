@@ -9,11 +9,11 @@
 // gopkg.in/yaml.v3 because its syntax tree and its errors carry positions
 // and it decodes straight into the same json-tagged structs that
 // encoding/json (the plan document) and the JSON Schema use, so there is one
-// set of field names. Before decoding, Parse walks the syntax tree beside the
-// Go types and reports every unknown field and duplicate key at once with
-// its line and column (a decoder stops at the first), then validates the
-// decoded config and reports every problem with its path
-// (services[2].image) and, where the path is in the file, its line:
+// set of field names. Parse reads through yamldoc.DecodeStrict, which walks
+// the syntax tree beside the Go types and reports every unknown field and
+// duplicate key at once with its line and column (a decoder stops at the
+// first), then validates the decoded config and reports every problem with
+// its path (services[2].image) and, where the path is in the file, its line:
 //
 //	aviary.yaml: 2 problems
 //	  aviary.yaml:6:5: services[0].replicas: unknown field "replicas"

@@ -1,15 +1,11 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/yamldoc"
@@ -18,27 +14,11 @@ import (
 // MaxSize is the largest policy file accepted.
 const MaxSize = 1 << 20
 
-// Problem is one thing wrong with a policy file.
-type Problem struct {
-	// Path locates the value: images.allowedRegistries[1]; empty for the
-	// whole document.
-	Path    string
-	Message string
-	// Line is 1-based; 0 when unknown.
-	Line int
-}
-
-func (p Problem) String() string {
-	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", p.Line)
-	}
-	if p.Path != "" {
-		b.WriteString(p.Path + ": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+// Problem is one thing wrong with a policy file: package yamldoc's, the one
+// problem type of every file aviary reads from its users. Path locates the
+// value (images.allowedRegistries[1]); a policy's messages name the line
+// alone.
+type Problem = yamldoc.Problem
 
 // Problems is every problem found in one policy file.
 type Problems struct {
@@ -50,14 +30,20 @@ func (ps *Problems) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "policy %s: ", ps.File)
 	if len(ps.List) == 1 {
-		b.WriteString(ps.List[0].String())
+		b.WriteString(lineOnly(ps.List[0]))
 		return b.String()
 	}
 	fmt.Fprintf(&b, "%d problems", len(ps.List))
 	for _, p := range ps.List {
-		b.WriteString("\n  " + p.String())
+		b.WriteString("\n  " + lineOnly(p))
 	}
 	return b.String()
+}
+
+// lineOnly is a problem as a policy's message says it: at its line alone.
+func lineOnly(p Problem) string {
+	p.Column = 0
+	return p.String()
 }
 
 // Read reads and parses the policy file at path. Problems are
@@ -70,79 +56,31 @@ func Read(path string) (*Policy, error) {
 	return Parse(path, data)
 }
 
-// Parse reads a policy strictly: unknown fields, duplicate keys, values of
-// the wrong type and invalid values are all reported, with their path and
-// line. name is how the user knows the file.
+// Parse reads a policy strictly, as package config reads aviary.yaml
+// (yamldoc.DecodeStrict): unknown fields, duplicate keys, values of the
+// wrong type and invalid values are all reported at once, in the order of
+// the file, with their path and line. name is how the user knows the file.
 func Parse(name string, data []byte) (*Policy, error) {
-	invalid := func(list ...Problem) error { return outcome.Invalid(&Problems{File: name, List: list}) }
+	invalid := func(list ...Problem) error {
+		yamldoc.SortProblems(list)
+		return outcome.Invalid(&Problems{File: name, List: list})
+	}
 	if len(data) > MaxSize {
 		return nil, invalid(Problem{Message: fmt.Sprintf("file is %d bytes, more than the %d accepted", len(data), MaxSize)})
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, invalid(Problem{Message: "file is empty"})
-	}
-	// Bounded before go-yaml builds or decodes anything: depth, nodes and
-	// alias expansion (package yamldoc).
-	file, err := yamldoc.Parse(data, yamldoc.Limits{Size: MaxSize})
-	if err != nil {
-		return nil, invalid(yamlProblem(err))
-	}
-	if len(file.Docs) != 1 {
-		return nil, invalid(Problem{Message: fmt.Sprintf("holds %d YAML documents; a policy is one document", len(file.Docs))})
-	}
-	if file.Docs[0].Body == nil {
-		return nil, invalid(Problem{Message: "the document is empty"})
-	}
 	var p Policy
-	// The tree, not data: yamldoc resolved its merge keys.
-	if err := yaml.NodeToValue(file.Docs[0].Body, &p, yaml.DisallowUnknownField()); err != nil {
-		return nil, invalid(yamlProblem(err))
+	doc, problems := yamldoc.DecodeStrict(data, yamldoc.Limits{Size: MaxSize}, "policy", &p)
+	if doc == nil {
+		return nil, invalid(problems...)
 	}
-	problems := p.Validate()
-	for i := range problems {
-		problems[i].Line = locate(file, problems[i].Path)
+	for _, pr := range p.Validate() {
+		pr.Line, pr.Column = doc.Locate(pr.Path)
+		problems = append(problems, pr)
 	}
 	if len(problems) > 0 {
 		return nil, invalid(problems...)
 	}
 	return &p, nil
-}
-
-func yamlProblem(err error) Problem {
-	var le *yamldoc.Error
-	if errors.As(err, &le) {
-		return Problem{Message: le.Message, Line: le.Line}
-	}
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		p := Problem{Message: ye.GetMessage()}
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			p.Line = tk.Position.Line
-		}
-		return p
-	}
-	return Problem{Message: err.Error()}
-}
-
-// locate finds the line of path, or of its nearest ancestor.
-func locate(file *ast.File, path string) int {
-	for {
-		if path == "" {
-			return 0
-		}
-		if yp, err := yaml.PathString("$." + path); err == nil {
-			if n, err := yp.FilterFile(file); err == nil && n != nil {
-				if tk := n.GetToken(); tk != nil && tk.Position != nil {
-					return tk.Position.Line
-				}
-			}
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return 0
-		}
-		path = path[:i]
-	}
 }
 
 // Validate returns every problem of a decoded policy, with paths.

@@ -164,6 +164,12 @@ func TestParseProblems(t *testing.T) {
 	}{
 		{"empty", "", []string{"file is empty"}},
 		{"unknown field", head + "images:\n  requireSignatures: true\n", []string{"line 4", "requireSignatures"}},
+		{"unknown fields, all of them, beside invalid values", head + "images:\n  requiresignature: true\n  allowedRegistries: [https://x.example]\nexceptionz: []\n", []string{
+			"3 problems",
+			`line 4: images.requiresignature: unknown field "requiresignature" (did you mean "requireSignature"?)`,
+			"line 5: images.allowedRegistries[0]",
+			`line 6: exceptionz: unknown field "exceptionz"`,
+		}},
 		{"wrong type", head + "plan:\n  requireSignature: maybe\n", []string{"line 4"}},
 		{"duplicate key", head + "plan: {}\nplan: {}\n", []string{"line 4", "already defined"}},
 		{"wrong kind", "apiVersion: aviary.dev/v1\nkind: Policy\n", []string{"line 2: kind", `must be "VerificationPolicy"`}},

@@ -22,6 +22,16 @@
 // it. `<<: *base` with overrides and `<<: [*a, *b]` work as YAML defines
 // them.
 //
-// Ordinary YAML passes untouched. Package config and package policy parse
-// through it and decode the tree it returns.
+// Ordinary YAML passes untouched.
+//
+// Read strictly, every problem at once: DecodeStrict parses a document
+// within limits and decodes it into a Go struct, reporting with its line and
+// column every unknown field (with the known field it differs from by case
+// only), duplicate key and value of the wrong shape — a decoder stops at the
+// first — then what the decoder refuses. Its Decoded places the problems of
+// later validation by their paths. Problem is the one problem type of every
+// file aviary reads from its users (the release config and its analysis
+// settings, the verification policy) and Problems the error listing a
+// file's problems the way a compiler does. Package config and package
+// policy read through DecodeStrict.
 package yamldoc

@@ -1,4 +1,4 @@
-package config
+package yamldoc
 
 import (
 	"encoding"
@@ -60,27 +60,21 @@ func positionOf(n ast.Node) (position, bool) {
 	return position{}, false
 }
 
-// unwrap looks through tags and anchors; it returns nil for aliases, which
-// the decoder resolves and checks itself.
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch v := n.(type) {
-		case *ast.TagNode:
-			n = v.Value
-		case *ast.AnchorNode:
-			n = v.Value
-		case *ast.DocumentNode:
-			n = v.Body
-		case *ast.AliasNode:
-			return nil
-		default:
-			return n
-		}
+// valueOf looks through the document, tags and anchors; it returns nil for
+// aliases, which the decoder resolves and checks itself.
+func valueOf(n ast.Node) ast.Node {
+	if d, ok := n.(*ast.DocumentNode); ok {
+		n = d.Body
 	}
+	n = unwrap(n)
+	if _, alias := n.(*ast.AliasNode); alias {
+		return nil
+	}
+	return n
 }
 
 func (s *shape) walk(n ast.Node, t reflect.Type, path string) {
-	n = unwrap(n)
+	n = valueOf(n)
 	if n == nil {
 		return
 	}
@@ -140,7 +134,7 @@ func (s *shape) walkStruct(n ast.Node, t reflect.Type, path string) {
 			s.walk(e.Value, t, path)
 			continue
 		}
-		name := keyName(e.Key)
+		name := keyOf(e.Key)
 		child := join(path, name)
 		if seen[name] {
 			s.problem(e.Key, child, "duplicate key %q", name)
@@ -161,16 +155,6 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
-}
-
-func keyName(k ast.MapKeyNode) string {
-	if sn, ok := k.(*ast.StringNode); ok {
-		return sn.Value
-	}
-	if tk := k.GetToken(); tk != nil {
-		return tk.Value
-	}
-	return k.String()
 }
 
 func nodeKind(n ast.Node) string {
