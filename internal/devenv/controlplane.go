@@ -32,6 +32,9 @@ var clusterTools = []string{"etcd", "kube-apiserver", "kube-controller-manager",
 // childEnv keeps the Go runtimes of the control plane frugal with memory.
 var childEnv = []string{"GOGC=50"}
 
+// startCluster starts one control plane in a work directory of its own —
+// etcd, kube-apiserver, then the controllers, the scheduler and kwok — and
+// bootstraps it (bootstrap). On failure it stops whatever it had started.
 func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err error) {
 	dir, err := newWorkDir("cluster")
 	if err != nil {
@@ -57,30 +60,55 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		return nil, err
 	}
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
-	c.Server = "https://127.0.0.1:" + strconv.Itoa(ports[2])
+	if err := c.startEtcd(ctx, bins["etcd"], etcdURL, "http://127.0.0.1:"+strconv.Itoa(ports[1])); err != nil {
+		return nil, err
+	}
+	if err := c.startAPIServer(ctx, bins["kube-apiserver"], etcdURL, ports[2]); err != nil {
+		return nil, err
+	}
+	if err := c.connect(); err != nil {
+		return nil, err
+	}
+	if err := c.startNodeProcesses(bins, opts.PodCIDR); err != nil {
+		return nil, err
+	}
+	if err := c.bootstrap(ctx, opts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-	etcd, err := startProcess("etcd", bins["etcd"], []string{
+// startEtcd starts the cluster's etcd at clientURL and waits until it is
+// healthy.
+func (c *Cluster) startEtcd(ctx context.Context, bin, clientURL, peerURL string) error {
+	etcd, err := startProcess("etcd", bin, []string{
 		"--name=default",
-		"--data-dir=" + filepath.Join(dir, "etcd"),
-		"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
+		"--data-dir=" + filepath.Join(c.Dir, "etcd"),
+		"--listen-client-urls=" + clientURL, "--advertise-client-urls=" + clientURL,
 		"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
 		"--initial-cluster=default=" + peerURL,
 		"--unsafe-no-fsync=true",
 		"--log-level=warn",
-	}, filepath.Join(dir, "etcd.log"), childEnv...)
+	}, filepath.Join(c.Dir, "etcd.log"), childEnv...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.addProcess(etcd)
-	if err := c.waitHTTP(ctx, http.DefaultClient, etcdURL+"/health", ""); err != nil {
-		return nil, fmt.Errorf("waiting for etcd: %w", err)
+	if err := c.waitHTTP(ctx, http.DefaultClient, clientURL+"/health", ""); err != nil {
+		return fmt.Errorf("waiting for etcd: %w", err)
 	}
+	return nil
+}
 
-	apiserver, err := startProcess("kube-apiserver", bins["kube-apiserver"], []string{
+// startAPIServer starts kube-apiserver on port over etcd, serving the
+// certificate and tokens writeSecrets wrote, and waits until it is ready.
+func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port int) error {
+	c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
+	dir := c.Dir
+	apiserver, err := startProcess("kube-apiserver", bin, []string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(ports[2]),
+		"--secure-port=" + strconv.Itoa(port),
 		"--cert-dir=" + dir,
 		"--tls-cert-file=" + filepath.Join(dir, "apiserver.pem"),
 		"--tls-private-key-file=" + filepath.Join(dir, "apiserver-key.pem"),
@@ -97,22 +125,34 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		"--v=0",
 	}, filepath.Join(dir, "kube-apiserver.log"), childEnv...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.addProcess(apiserver)
 	if err := c.waitHTTP(ctx, c.httpClient(), c.Server+"/readyz", c.token); err != nil {
-		return nil, fmt.Errorf("waiting for kube-apiserver: %w", err)
+		return fmt.Errorf("waiting for kube-apiserver: %w", err)
 	}
+	return nil
+}
 
-	c.CAFile = filepath.Join(dir, "ca.pem")
-	c.Kubeconfig = filepath.Join(dir, "admin.kubeconfig")
+// connect writes the admin kubeconfig and makes the cluster's client.
+func (c *Cluster) connect() error {
+	c.CAFile = filepath.Join(c.Dir, "ca.pem")
+	c.Kubeconfig = filepath.Join(c.Dir, "admin.kubeconfig")
 	if err := writeKubeconfig(c.Kubeconfig, c.Name, c.Server, c.ca.certPEM, "admin", c.token, ""); err != nil {
-		return nil, err
+		return err
 	}
-	if c.client, err = kubernetes.NewForConfig(c.RESTConfig()); err != nil {
-		return nil, fmt.Errorf("creating client: %w", err)
+	client, err := kubernetes.NewForConfig(c.RESTConfig())
+	if err != nil {
+		return fmt.Errorf("creating client: %w", err)
 	}
+	c.client = client
+	return nil
+}
 
+// startNodeProcesses starts what runs beside the API server through the
+// admin kubeconfig: kube-controller-manager (the controllers above),
+// kube-scheduler and kwok, whose fake nodes give pods IPs from podCIDR.
+func (c *Cluster) startNodeProcesses(bins map[string]string, podCIDR string) error {
 	kubeconfig := "--kubeconfig=" + c.Kubeconfig
 	for _, p := range []struct {
 		name string
@@ -129,21 +169,17 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 			"--v=0"}},
 		{"kube-scheduler", []string{kubeconfig, "--leader-elect=false", "--secure-port=0", "--v=0"}},
 		{"kwok", []string{kubeconfig, "--manage-all-nodes=true",
-			"--config=" + filepath.Join(dir, "kwok.yaml"),
+			"--config=" + filepath.Join(c.Dir, "kwok.yaml"),
 			"--node-lease-duration-seconds=40",
-			"--cidr=" + opts.PodCIDR, "--node-ip=10.0.0.1"}},
+			"--cidr=" + podCIDR, "--node-ip=10.0.0.1"}},
 	} {
-		proc, err := startProcess(p.name, bins[p.name], p.args, filepath.Join(dir, p.name+".log"), childEnv...)
+		proc, err := startProcess(p.name, bins[p.name], p.args, filepath.Join(c.Dir, p.name+".log"), childEnv...)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.addProcess(proc)
 	}
-
-	if err := c.bootstrap(ctx, opts); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return nil
 }
 
 // writeSecrets writes the CA, the API server's certificate, the service
