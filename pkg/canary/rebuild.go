@@ -32,18 +32,9 @@ type Rebuilt struct {
 // as the active one. The route stays where the topology placed it, so
 // that clients keep one address whichever side serves.
 func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (Rebuilt, error) {
-	stable, _ := e.Place.Part(config.PartStable)
-	passive, ok := e.Place.Part(config.PartPassive)
-	if !ok {
-		return Rebuilt{}, outcome.Invalidf("topology %s has no passive side to rebuild", e.Place.Kind)
-	}
-	target, other := stable, passive
-	switch opts.Passive {
-	case stable.Namespace:
-	case passive.Namespace:
-		target, other = passive, stable
-	default:
-		return Rebuilt{}, outcome.Invalidf("namespace %q is not a side of the %s topology: give %q or %q", opts.Passive, e.Place.Kind, stable.Namespace, passive.Namespace)
+	target, other, err := rebuildSides(e.Place, opts.Passive)
+	if err != nil {
+		return Rebuilt{}, err
 	}
 	releases, err := RenderAll(l, target.Namespace)
 	if err != nil {
@@ -53,24 +44,11 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	for i, r := range releases {
 		names[i] = r.Service
 	}
-	states, err := e.snapshot(ctx, names, stable, passive)
+	states, err := e.snapshot(ctx, names, target, other)
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	// The side serving is the one the records name, else the topology's
-	// stable side once anything was released; before that, none.
-	serving, released := stable, false
-	for _, n := range names {
-		rec := states[n].Record
-		if a := rec.Active; a != "" {
-			if s, ok := e.Place.Side(config.Role(a)); ok {
-				serving = s
-			}
-			released = true
-			break
-		}
-		released = released || rec.Stable != ""
-	}
+	serving, released := servingSide(e.Place, names, states)
 	if released && serving.Role == target.Role {
 		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", target.Namespace, other.Namespace)
 	}
@@ -105,24 +83,64 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 		return out, err
 	}
 	err = each(ctx, e, indexes(releases), func(ctx context.Context, i int) error {
-		r := releases[i]
-		st := states[r.Service]
-		if err := e.apply(ctx, st, topology.StableState(strategy, r.Service, label(r.Version))); err != nil {
-			return err
-		}
-		rec := rel.record(st, PhaseStable, r.Version, "", st.Record.Stable)
-		if rec.Previous == r.Version {
-			rec.Previous = st.Record.Previous
-		}
-		rec.Active = string(target.Role)
-		if err := e.save(ctx, st, rec); err != nil {
-			return err
-		}
-		rows[i].Stable, rows[i].Canary, rows[i].Status = r.Version, "", "switched"
-		return nil
+		return e.switchTo(ctx, rel, states[releases[i].Service], releases[i], strategy, target, &rows[i])
 	})
 	if err != nil {
 		return out, err
 	}
 	return Rebuilt{Active: target.Namespace, Passive: other.Namespace, Result: Result{Rows: rows}}, nil
+}
+
+// rebuildSides finds the side to rebuild, the one whose namespace is
+// passive, and the other one, among the placement's stable and passive
+// sides.
+func rebuildSides(place topology.Placement, passive string) (target, other topology.Side, err error) {
+	stable, _ := place.Part(config.PartStable)
+	side, ok := place.Part(config.PartPassive)
+	if !ok {
+		return target, other, outcome.Invalidf("topology %s has no passive side to rebuild", place.Kind)
+	}
+	switch passive {
+	case stable.Namespace:
+		return stable, side, nil
+	case side.Namespace:
+		return side, stable, nil
+	}
+	return target, other, outcome.Invalidf("namespace %q is not a side of the %s topology: give %q or %q", passive, place.Kind, stable.Namespace, side.Namespace)
+}
+
+// servingSide is the side serving now: the one the services' records name,
+// else the topology's stable side once anything was released. released is
+// false before the first release.
+func servingSide(place topology.Placement, names []string, states map[string]*ServiceState) (serving topology.Side, released bool) {
+	serving, _ = place.Part(config.PartStable)
+	for _, n := range names {
+		rec := states[n].Record
+		if a := rec.Active; a != "" {
+			if s, ok := place.Side(config.Role(a)); ok {
+				serving = s
+			}
+			return serving, true
+		}
+		released = released || rec.Stable != ""
+	}
+	return serving, released
+}
+
+// switchTo routes all of one rebuilt service's requests to the target side
+// and records it there as stable and active.
+func (e *Env) switchTo(ctx context.Context, rel *release, st *ServiceState, r Release, strategy topology.Strategy, target topology.Side, row *Row) error {
+	if err := e.apply(ctx, st, topology.StableState(strategy, r.Service, label(r.Version))); err != nil {
+		return err
+	}
+	rec := rel.record(st, PhaseStable, r.Version, "", st.Record.Stable)
+	if rec.Previous == r.Version {
+		rec.Previous = st.Record.Previous
+	}
+	rec.Active = string(target.Role)
+	if err := e.save(ctx, st, rec); err != nil {
+		return err
+	}
+	row.Stable, row.Canary, row.Status = r.Version, "", "switched"
+	return nil
 }
