@@ -5,13 +5,17 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -27,25 +31,15 @@ const pw = "correct horse"
 
 const slsa = "https://slsa.dev/provenance/v1"
 
-// scenario prepares an artifact in the registry and returns the request to
-// verify.
-type scenario struct {
-	name  string
-	setup func(t *testing.T, f *fixture) Request
-	trust func(f *fixture) Material // nil: the trusted key only
-	// want is the reason of the single failure; ReasonUnknown means pass.
-	want Reason
-	// check inspects a passing result.
-	check func(t *testing.T, r Result)
-}
-
 type fixture struct {
 	*env
-	key, otherKey *PrivateKey
-	pub, otherPub []byte
-	ca, otherCA   *testCA
-	n             int
-	// trustedPEM is a public key a scenario's setup hands to its trust.
+	key, otherKey   *PrivateKey
+	priv, otherPriv []byte
+	pub, otherPub   []byte
+	ca, otherCA     *testCA
+	n               int
+	// trustedPEM is the public key of the last key certified for a case
+	// (certifiedKeyTrust trusts it).
 	trustedPEM []byte
 }
 
@@ -61,6 +55,109 @@ func (f *fixture) sign(t *testing.T, ref string, key []byte, opts SignOptions) {
 	}
 }
 
+// The identity and issuer keyless certificates name unless a case says
+// otherwise, and the only ones keylessTrust accepts.
+const (
+	ciIdentity = "ci@example.com"
+	ciIssuer   = "https://issuer.example"
+)
+
+// signWith says who signs a TestVerify image.
+type signWith int
+
+const (
+	unsigned        signWith = iota
+	withTrustedKey           // the key trusted.pub holds
+	withOtherKey             // a key no default trust holds
+	withRSAKey               // an RSA key (rsaTrust)
+	withEd25519Key           // an Ed25519 key (ed25519Trust)
+	withCertificate          // a key certified by the trusted CA for identity and issuer
+	withOtherCA              // the same, certified by a CA nobody trusts
+)
+
+// logWith says which fake transparency log records the signature, if any.
+type logWith int
+
+const (
+	noLog        logWith = iota
+	trustedLog           // the trusted root's log
+	untrustedLog         // a log the trusted root does not hold
+)
+
+// tamper is what an attacker did to the image or how the request names it.
+type tamper int
+
+const (
+	untouched       tamper = iota
+	copiedSignature        // another image's signature tag, re-tagged for this one
+	copiedBundle           // another image's bundle referrers, attached to this one
+	movedTag               // the signed image's tag now names new content, which is asked for
+	askByTag               // the request names a tag, not a digest
+	askMissing             // the request names a digest the registry lacks
+)
+
+// trustSet is the trust material a case verifies with.
+type trustSet int
+
+const (
+	keyTrust           trustSet = iota // trusted.pub
+	keyTlogTrust                       // trusted.pub and the trusted root, a log proof required
+	rsaTrust                           // the RSA key, unnamed
+	ed25519Trust                       // the Ed25519 key, unnamed
+	twoKeysTrust                       // a.pub (the trusted key) and b.pub (the other key)
+	keylessTrust                       // the trusted root, ciIdentity from ciIssuer
+	keylessTlogTrust                   // the same, a log proof required
+	keylessRegexpTrust                 // the trusted root, identities under https://ci.example/org/
+	certifiedKeyTrust                  // leaf.pub: the last certified key, as a plain key
+)
+
+func (ts trustSet) material(t *testing.T, f *fixture) Material {
+	trusted := []Key{{Name: "trusted.pub", PEM: f.pub}}
+	keylessRoot := Material{TrustedRoot: f.ca.trustedRoot(t), Identities: []Identity{{Subject: ciIdentity, Issuer: ciIssuer}}}
+	switch ts {
+	case keyTlogTrust:
+		return Material{Keys: trusted, TrustedRoot: f.ca.trustedRoot(t), RequireTlog: true}
+	case rsaTrust:
+		return Material{Keys: []Key{{PEM: rsaPub}}}
+	case ed25519Trust:
+		return Material{Keys: []Key{{PEM: edPub}}}
+	case twoKeysTrust:
+		return Material{Keys: []Key{{Name: "a.pub", PEM: f.pub}, {Name: "b.pub", PEM: f.otherPub}}}
+	case keylessTrust:
+		return keylessRoot
+	case keylessTlogTrust:
+		keylessRoot.RequireTlog = true
+		return keylessRoot
+	case keylessRegexpTrust:
+		return Material{TrustedRoot: f.ca.trustedRoot(t), Identities: []Identity{{SubjectRegexp: `^https://ci\.example/org/.*$`, IssuerRegexp: `^https://issuer\.`}}}
+	case certifiedKeyTrust:
+		return Material{Keys: []Key{{Name: "leaf.pub", PEM: f.trustedPEM}}}
+	}
+	return Material{Keys: trusted}
+}
+
+// verifyCase is one row of TestVerify: how an image is signed, attested
+// and tampered with, what is trusted and asked for, and the answer.
+type verifyCase struct {
+	name string
+
+	sign             signWith
+	identity, issuer string // withCertificate: the certificate's; default ciIdentity, ciIssuer
+	bundle, noTag    bool   // SignOptions: a bundle referrer; no signature tag
+	log              logWith
+	attest           string   // a predicate type attested, by the trusted key ...
+	attestBy         signWith // ... or by withOtherKey
+	tamper           tamper
+
+	trust      trustSet
+	ask        []string // the attestations the request requires
+	askNothing bool     // the request requires no signature
+
+	want     Reason  // the single failure's reason; ReasonUnknown: a pass
+	signer   *Signer // a pass: Result.Signer
+	attested []string
+}
+
 func TestVerify(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real local registry")
@@ -68,264 +165,191 @@ func TestVerify(t *testing.T) {
 	e := newEnv(t)
 	priv, pub := keyPair(t, pw)
 	otherPriv, otherPub := keyPair(t, pw)
-	f := &fixture{env: e, pub: pub, otherPub: otherPub, ca: newTestCA(t), otherCA: newTestCA(t)}
+	f := &fixture{env: e, priv: priv, otherPriv: otherPriv, pub: pub, otherPub: otherPub, ca: newTestCA(t), otherCA: newTestCA(t)}
 	f.key, f.otherKey = mustLoadKey(t, priv, pw), mustLoadKey(t, otherPriv, pw)
 	otherKeyTypes(t)
-	keyless := func(f *fixture) Material {
-		return Material{TrustedRoot: f.ca.trustedRoot(t), Identities: []Identity{{Subject: "ci@example.com", Issuer: "https://issuer.example"}}}
-	}
-	signKeyless := func(t *testing.T, f *fixture, ca *testCA, identity, issuer string, opts SignOptions) Request {
-		ref, _ := f.image(t, "keyless")
-		k, cert, chain := ca.issue(t, identity, issuer, pw)
-		opts.Certificate, opts.Chain = cert, chain
-		f.sign(t, ref, k, opts)
-		return Request{Ref: ref, Signature: true}
-	}
+	byTrustedKey := func(format Format) *Signer { return &Signer{Format: format, Key: "trusted.pub"} }
+	byCI := func(format Format) *Signer { return &Signer{Format: format, Identity: ciIdentity, Issuer: ciIssuer} }
 
-	tests := []scenario{
-		{name: "signed tag", setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "a")
-			f.sign(t, ref, priv, SignOptions{})
-			return Request{Ref: ref, Signature: true}
-		}, check: func(t *testing.T, r Result) {
-			if r.Signer == nil || r.Signer.Key != "trusted.pub" || r.Signer.Format != FormatCosignTag {
-				t.Errorf("Signer = %+v, want key trusted.pub in %s", r.Signer, FormatCosignTag)
-			}
-		}},
-		{name: "signed bundle referrer only", setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "b")
-			f.sign(t, ref, priv, SignOptions{Bundle: true, NoTag: true})
-			return Request{Ref: ref, Signature: true}
-		}, check: func(t *testing.T, r Result) {
-			if r.Signer == nil || r.Signer.Format != FormatBundle {
-				t.Errorf("Signer = %+v, want a %s signer", r.Signer, FormatBundle)
-			}
-		}},
-		{name: "unsigned", want: Unsigned, setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "c")
-			return Request{Ref: ref, Signature: true}
-		}},
-		{name: "signed by an unknown key", want: UnknownKey, setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "d")
-			f.sign(t, ref, otherPriv, SignOptions{Bundle: true})
-			return Request{Ref: ref, Signature: true}
-		}},
-		{name: "signature copied from another image", want: WrongDigestClaim, setup: func(t *testing.T, f *fixture) Request {
-			ref, desc := f.image(t, "e")
-			otherRef, otherDesc := f.image(t, "e-other")
-			f.sign(t, otherRef, priv, SignOptions{})
-			tg := f.target(t, "team/api")
-			sigDesc, err := tg.Resolve(context.Background(), cosignTag(otherDesc.Digest, "sig"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := tg.Tag(context.Background(), sigDesc, cosignTag(desc.Digest, "sig")); err != nil {
-				t.Fatal(err)
-			}
-			return Request{Ref: ref, Signature: true}
-		}},
-		{name: "bundle copied from another image", want: WrongDigestClaim, setup: func(t *testing.T, f *fixture) Request {
-			ref, desc := f.image(t, "f")
-			otherRef, otherDesc := f.image(t, "f-other")
-			f.sign(t, otherRef, priv, SignOptions{Bundle: true, NoTag: true})
-			copyBundles(t, f.target(t, "team/api"), otherDesc, desc)
-			return Request{Ref: ref, Signature: true}
-		}},
-		{name: "tag instead of digest", want: TagNotDigest, setup: func(t *testing.T, f *fixture) Request {
-			f.image(t, "g")
-			return Request{Ref: f.host + "/team/api:latest", Signature: true}
-		}},
-		{name: "not found", want: NotFound, setup: func(t *testing.T, f *fixture) Request {
-			return Request{Ref: f.host + "/team/api@" + digest.FromString("nothing").String(), Signature: true}
-		}},
-		{name: "tampered tag: the new digest is unsigned", want: Unsigned, setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.pushImage(t, "team/web", "1.0", "original")
-			f.sign(t, ref, priv, SignOptions{})
-			tampered, _ := f.pushImage(t, "team/web", "1.0", "tampered")
-			return Request{Ref: tampered, Signature: true}
-		}},
-		{name: "require tlog, signed without log entry", want: NoTlogProof,
-			trust: func(f *fixture) Material {
-				return Material{Keys: []Key{{Name: "trusted.pub", PEM: f.pub}}, TrustedRoot: f.ca.trustedRoot(t), RequireTlog: true}
-			},
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, _ := f.image(t, "h")
-				f.sign(t, ref, priv, SignOptions{})
-				return Request{Ref: ref, Signature: true}
-			}},
-		{name: "require tlog, with a verified log entry",
-			trust: func(f *fixture) Material {
-				return Material{Keys: []Key{{Name: "trusted.pub", PEM: f.pub}}, TrustedRoot: f.ca.trustedRoot(t), RequireTlog: true}
-			},
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, desc := f.image(t, "i")
-				writeLoggedSignature(t, f, ref, desc.Digest, f.key, f.pub, f.ca)
-				return Request{Ref: ref, Signature: true}
-			},
-			check: func(t *testing.T, r Result) {
-				if r.Signer == nil || !r.Signer.Tlog {
-					t.Errorf("Signer = %+v, want Tlog true", r.Signer)
-				}
-			}},
-		{name: "require tlog, log entry from an untrusted log", want: NoTlogProof,
-			trust: func(f *fixture) Material {
-				return Material{Keys: []Key{{Name: "trusted.pub", PEM: f.pub}}, TrustedRoot: f.ca.trustedRoot(t), RequireTlog: true}
-			},
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, desc := f.image(t, "j")
-				writeLoggedSignature(t, f, ref, desc.Digest, f.key, f.pub, f.otherCA)
-				return Request{Ref: ref, Signature: true}
-			}},
-		{name: "rsa key", trust: func(f *fixture) Material { return Material{Keys: []Key{{PEM: rsaPub}}} },
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, _ := f.image(t, "k")
-				f.sign(t, ref, rsaPriv, SignOptions{Bundle: true})
-				return Request{Ref: ref, Signature: true}
-			}},
-		{name: "ed25519 key", trust: func(f *fixture) Material { return Material{Keys: []Key{{PEM: edPub}}} },
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, _ := f.image(t, "l")
-				f.sign(t, ref, edPriv, SignOptions{Bundle: true})
-				return Request{Ref: ref, Signature: true}
-			}},
-		{name: "second of two trusted keys", trust: func(f *fixture) Material {
-			return Material{Keys: []Key{{Name: "a.pub", PEM: f.pub}, {Name: "b.pub", PEM: f.otherPub}}}
-		}, setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "m")
-			f.sign(t, ref, otherPriv, SignOptions{})
-			return Request{Ref: ref, Signature: true}
-		}, check: func(t *testing.T, r Result) {
-			if r.Signer == nil || r.Signer.Key != "b.pub" {
-				t.Errorf("Signer = %+v, want key b.pub", r.Signer)
-			}
-		}},
-		{name: "keyless tag", trust: keyless, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "ci@example.com", "https://issuer.example", SignOptions{})
-		}, check: func(t *testing.T, r Result) {
-			if r.Signer == nil || r.Signer.Identity != "ci@example.com" || r.Signer.Issuer != "https://issuer.example" {
-				t.Errorf("Signer = %+v, want ci@example.com from https://issuer.example", r.Signer)
-			}
-		}},
-		{name: "keyless bundle", trust: keyless, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "ci@example.com", "https://issuer.example", SignOptions{Bundle: true, NoTag: true})
-		}},
-		{name: "keyless, require tlog, with a verified log entry",
-			trust: func(f *fixture) Material {
-				m := keyless(f)
-				m.RequireTlog = true
-				return m
-			},
-			setup: func(t *testing.T, f *fixture) Request {
-				ref, desc := f.image(t, "keyless-tlog")
-				k, cert, chain := f.ca.issue(t, "ci@example.com", "https://issuer.example", pw)
-				writeLoggedSignature(t, f, ref, desc.Digest, mustLoadKey(t, k, pw), cert, f.ca,
-					AnnotationCertificate, string(cert), AnnotationChain, string(chain))
-				return Request{Ref: ref, Signature: true}
-			},
-			check: func(t *testing.T, r Result) {
-				if r.Signer == nil || !r.Signer.Tlog || r.Signer.Identity != "ci@example.com" {
-					t.Errorf("Signer = %+v, want ci@example.com with Tlog", r.Signer)
-				}
-			}},
-		{name: "keyless, require tlog, without a log entry", want: NoTlogProof,
-			trust: func(f *fixture) Material {
-				m := keyless(f)
-				m.RequireTlog = true
-				return m
-			},
-			setup: func(t *testing.T, f *fixture) Request {
-				return signKeyless(t, f, f.ca, "ci@example.com", "https://issuer.example", SignOptions{})
-			}},
-		{name: "keyless identity regexp", trust: func(f *fixture) Material {
-			return Material{TrustedRoot: f.ca.trustedRoot(t), Identities: []Identity{{SubjectRegexp: `^https://ci\.example/org/.*$`, IssuerRegexp: `^https://issuer\.`}}}
-		}, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "https://ci.example/org/repo/.ci/release.yml@refs/heads/main", "https://issuer.example", SignOptions{})
-		}},
-		{name: "keyless identity mismatch", want: IdentityMismatch, trust: keyless, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "mallory@example.com", "https://issuer.example", SignOptions{})
-		}},
-		{name: "keyless issuer mismatch", want: IssuerMismatch, trust: keyless, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "ci@example.com", "https://evil.example", SignOptions{Bundle: true, NoTag: true})
-		}},
-		{name: "keyless from an untrusted CA", want: UnknownKey, trust: keyless, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.otherCA, "ci@example.com", "https://issuer.example", SignOptions{})
-		}},
-		{name: "keyless while only keys are trusted", want: UnknownKey, setup: func(t *testing.T, f *fixture) Request {
-			return signKeyless(t, f, f.ca, "ci@example.com", "https://issuer.example", SignOptions{})
-		}},
-		{name: "certificate for a trusted key, only keys trusted", setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "cert-key")
-			k, cert, chain := f.ca.issue(t, "ci@example.com", "https://issuer.example", pw)
-			f.sign(t, ref, k, SignOptions{Certificate: cert, Chain: chain})
-			f.trustedPEM = publicPEM(t, k)
-			return Request{Ref: ref, Signature: true}
-		}, trust: func(f *fixture) Material { return Material{Keys: []Key{{Name: "leaf.pub", PEM: f.trustedPEM}}} },
-			check: func(t *testing.T, r Result) {
-				if r.Signer == nil || r.Signer.Key != "leaf.pub" {
-					t.Errorf("Signer = %+v, want key leaf.pub", r.Signer)
-				}
-			}},
-		{name: "attestation present", setup: func(t *testing.T, f *fixture) Request {
-			ref, desc := f.image(t, "n")
-			f.sign(t, ref, priv, SignOptions{})
-			attest(t, f.target(t, "team/api"), desc.Digest, f.key, slsa)
-			return Request{Ref: ref, Signature: true, Attestations: []string{slsa}}
-		}, check: func(t *testing.T, r Result) {
-			if len(r.Attestations) != 1 || r.Attestations[0].PredicateType != slsa {
-				t.Errorf("Attestations = %+v, want one of %s", r.Attestations, slsa)
-			}
-		}},
-		{name: "attestation missing", want: MissingAttestation, setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "o")
-			f.sign(t, ref, priv, SignOptions{Bundle: true})
-			return Request{Ref: ref, Signature: true, Attestations: []string{slsa}}
-		}},
-		{name: "attestation of another predicate type", want: MissingAttestation, setup: func(t *testing.T, f *fixture) Request {
-			ref, desc := f.image(t, "p")
-			f.sign(t, ref, priv, SignOptions{})
-			attest(t, f.target(t, "team/api"), desc.Digest, f.key, "https://spdx.dev/Document")
-			return Request{Ref: ref, Signature: true, Attestations: []string{slsa}}
-		}},
-		{name: "attestation by an unknown key", want: MissingAttestation, setup: func(t *testing.T, f *fixture) Request {
-			ref, desc := f.image(t, "q")
-			f.sign(t, ref, priv, SignOptions{})
-			attest(t, f.target(t, "team/api"), desc.Digest, f.otherKey, slsa)
-			return Request{Ref: ref, Signature: true, Attestations: []string{slsa}}
-		}},
-		{name: "nothing required", setup: func(t *testing.T, f *fixture) Request {
-			ref, _ := f.image(t, "r")
-			return Request{Ref: ref}
-		}},
+	tests := []verifyCase{
+		{name: "signed tag", sign: withTrustedKey, signer: byTrustedKey(FormatCosignTag)},
+		{name: "signed bundle referrer only", sign: withTrustedKey, bundle: true, noTag: true, signer: byTrustedKey(FormatBundle)},
+		{name: "unsigned", want: Unsigned},
+		{name: "signed by an unknown key", sign: withOtherKey, bundle: true, want: UnknownKey},
+		{name: "signature copied from another image", sign: withTrustedKey, tamper: copiedSignature, want: WrongDigestClaim},
+		{name: "bundle copied from another image", sign: withTrustedKey, bundle: true, noTag: true, tamper: copiedBundle, want: WrongDigestClaim},
+		{name: "tag instead of digest", tamper: askByTag, want: TagNotDigest},
+		{name: "not found", tamper: askMissing, want: NotFound},
+		{name: "tampered tag: the new digest is unsigned", sign: withTrustedKey, tamper: movedTag, want: Unsigned},
+		{name: "require tlog, signed without log entry", sign: withTrustedKey, trust: keyTlogTrust, want: NoTlogProof},
+		{name: "require tlog, with a verified log entry", sign: withTrustedKey, log: trustedLog, trust: keyTlogTrust,
+			signer: &Signer{Format: FormatCosignTag, Key: "trusted.pub", Tlog: true}},
+		{name: "require tlog, log entry from an untrusted log", sign: withTrustedKey, log: untrustedLog, trust: keyTlogTrust, want: NoTlogProof},
+		{name: "rsa key", sign: withRSAKey, bundle: true, trust: rsaTrust, signer: &Signer{Format: FormatCosignTag, Key: shortFingerprint(t, rsaPub)}},
+		{name: "ed25519 key", sign: withEd25519Key, bundle: true, trust: ed25519Trust, signer: &Signer{Format: FormatCosignTag, Key: shortFingerprint(t, edPub)}},
+		{name: "second of two trusted keys", sign: withOtherKey, trust: twoKeysTrust, signer: &Signer{Format: FormatCosignTag, Key: "b.pub"}},
+		{name: "keyless tag", sign: withCertificate, trust: keylessTrust, signer: byCI(FormatCosignTag)},
+		{name: "keyless bundle", sign: withCertificate, bundle: true, noTag: true, trust: keylessTrust, signer: byCI(FormatBundle)},
+		{name: "keyless, require tlog, with a verified log entry", sign: withCertificate, log: trustedLog, trust: keylessTlogTrust,
+			signer: &Signer{Format: FormatCosignTag, Identity: ciIdentity, Issuer: ciIssuer, Tlog: true}},
+		{name: "keyless, require tlog, without a log entry", sign: withCertificate, trust: keylessTlogTrust, want: NoTlogProof},
+		{name: "keyless identity regexp", sign: withCertificate, identity: "https://ci.example/org/repo/.ci/release.yml@refs/heads/main", trust: keylessRegexpTrust,
+			signer: &Signer{Format: FormatCosignTag, Identity: "https://ci.example/org/repo/.ci/release.yml@refs/heads/main", Issuer: ciIssuer}},
+		{name: "keyless identity mismatch", sign: withCertificate, identity: "mallory@example.com", trust: keylessTrust, want: IdentityMismatch},
+		{name: "keyless issuer mismatch", sign: withCertificate, issuer: "https://evil.example", bundle: true, noTag: true, trust: keylessTrust, want: IssuerMismatch},
+		{name: "keyless from an untrusted CA", sign: withOtherCA, trust: keylessTrust, want: UnknownKey},
+		{name: "keyless while only keys are trusted", sign: withCertificate, want: UnknownKey},
+		{name: "certificate for a trusted key, only keys trusted", sign: withCertificate, trust: certifiedKeyTrust, signer: &Signer{Format: FormatCosignTag, Key: "leaf.pub"}},
+		{name: "attestation present", sign: withTrustedKey, attest: slsa, ask: []string{slsa}, signer: byTrustedKey(FormatCosignTag), attested: []string{slsa}},
+		{name: "attestation missing", sign: withTrustedKey, bundle: true, ask: []string{slsa}, want: MissingAttestation},
+		{name: "attestation of another predicate type", sign: withTrustedKey, attest: "https://spdx.dev/Document", ask: []string{slsa}, want: MissingAttestation},
+		{name: "attestation by an unknown key", sign: withTrustedKey, attest: slsa, attestBy: withOtherKey, ask: []string{slsa}, want: MissingAttestation},
+		{name: "nothing required", askNothing: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := tt.setup(t, f)
-			m := Material{Keys: []Key{{Name: "trusted.pub", PEM: f.pub}}}
-			if tt.trust != nil {
-				m = tt.trust(f)
-			}
-			res, err := NewVerifier(mustTrust(t, m), f.client).Verify(context.Background(), req)
+			req := f.prepare(t, tt)
+			res, err := NewVerifier(mustTrust(t, tt.trust.material(t, f)), f.client).Verify(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Verify(%s) error = %v, want a result", req.Ref, err)
 			}
-			if tt.want == ReasonUnknown {
-				if !res.OK() {
-					t.Fatalf("Verify(%s) failures = %v, want none", req.Ref, res.Failures)
+			if tt.want != ReasonUnknown {
+				if len(res.Failures) != 1 {
+					t.Fatalf("Verify(%s) failures = %v, want one of reason %s", req.Ref, res.Failures, tt.want)
 				}
-				if tt.check != nil {
-					tt.check(t, res)
+				if got := res.Failures[0].Reason; got != tt.want {
+					t.Errorf("Verify(%s) reason = %s (%v), want %s", req.Ref, got, res.Failures[0], tt.want)
 				}
 				return
 			}
-			if len(res.Failures) != 1 {
-				t.Fatalf("Verify(%s) failures = %v, want one of reason %s", req.Ref, res.Failures, tt.want)
+			if !res.OK() {
+				t.Fatalf("Verify(%s) failures = %v, want none", req.Ref, res.Failures)
 			}
-			if got := res.Failures[0].Reason; got != tt.want {
-				t.Errorf("Verify(%s) reason = %s (%v), want %s", req.Ref, got, res.Failures[0], tt.want)
+			if diff := cmp.Diff(tt.signer, res.Signer); diff != "" {
+				t.Errorf("Verify(%s) signer (-want +got):\n%s", req.Ref, diff)
 			}
-			t.Logf("refused as expected: %v", res.Failures[0])
+			var attested []string
+			for _, a := range res.Attestations {
+				attested = append(attested, a.PredicateType)
+			}
+			if diff := cmp.Diff(tt.attested, attested); diff != "" {
+				t.Errorf("Verify(%s) attestations (-want +got):\n%s", req.Ref, diff)
+			}
 		})
 	}
+}
+
+// shortFingerprint is how a result names an unnamed trusted key: sha256:
+// and the first 16 hex digits of the SHA-256 of its DER form.
+func shortFingerprint(t *testing.T, pubPEM []byte) string {
+	t.Helper()
+	block, _ := pem.Decode(pubPEM)
+	if block == nil {
+		t.Fatalf("no PEM block in %q", pubPEM)
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return "sha256:" + hex.EncodeToString(sum[:])[:16]
+}
+
+// or is s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// prepare pushes and signs the image of c, tampers with it as c says and
+// returns the request to verify.
+func (f *fixture) prepare(t *testing.T, c verifyCase) Request {
+	t.Helper()
+	req := Request{Signature: !c.askNothing, Attestations: c.ask}
+	switch c.tamper {
+	case askMissing:
+		req.Ref = f.host + "/team/api@" + digest.FromString("nothing").String()
+		return req
+	case movedTag:
+		ref, desc := f.pushImage(t, "team/web", "1.0", "original")
+		f.signAs(t, ref, desc.Digest, c)
+		req.Ref, _ = f.pushImage(t, "team/web", "1.0", "tampered")
+		return req
+	}
+	ref, desc := f.image(t, c.name)
+	req.Ref = ref
+	switch c.tamper {
+	case askByTag:
+		req.Ref = f.host + "/team/api:latest"
+	case copiedSignature:
+		otherRef, otherDesc := f.image(t, c.name+" (other)")
+		f.signAs(t, otherRef, otherDesc.Digest, c)
+		tg := f.target(t, "team/api")
+		sigDesc, err := tg.Resolve(context.Background(), cosignTag(otherDesc.Digest, "sig"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.Tag(context.Background(), sigDesc, cosignTag(desc.Digest, "sig")); err != nil {
+			t.Fatal(err)
+		}
+	case copiedBundle:
+		otherRef, otherDesc := f.image(t, c.name+" (other)")
+		f.signAs(t, otherRef, otherDesc.Digest, c)
+		copyBundles(t, f.target(t, "team/api"), otherDesc, desc)
+	default:
+		f.signAs(t, ref, desc.Digest, c)
+	}
+	if c.attest != "" {
+		key := f.key
+		if c.attestBy == withOtherKey {
+			key = f.otherKey
+		}
+		attest(t, f.target(t, "team/api"), desc.Digest, key, c.attest)
+	}
+	return req
+}
+
+// signAs signs the image ref (of digest d) as c says: with a key or a
+// certificate, through SignArtifact, or as a logged cosign v2 signature.
+func (f *fixture) signAs(t *testing.T, ref string, d digest.Digest, c verifyCase) {
+	t.Helper()
+	opts := SignOptions{Bundle: c.bundle, NoTag: c.noTag}
+	var keyPEM, pubPEM []byte
+	var extra []string
+	switch c.sign {
+	case unsigned:
+		return
+	case withTrustedKey:
+		keyPEM = f.priv
+	case withOtherKey:
+		keyPEM = f.otherPriv
+	case withRSAKey:
+		keyPEM = rsaPriv
+	case withEd25519Key:
+		keyPEM = edPriv
+	case withCertificate, withOtherCA:
+		ca := f.ca
+		if c.sign == withOtherCA {
+			ca = f.otherCA
+		}
+		identity, issuer := or(c.identity, ciIdentity), or(c.issuer, ciIssuer)
+		k, cert, chain := ca.issue(t, identity, issuer, pw)
+		keyPEM, pubPEM = k, cert
+		opts.Certificate, opts.Chain = cert, chain
+		extra = []string{AnnotationCertificate, string(cert), AnnotationChain, string(chain)}
+		f.trustedPEM = publicPEM(t, k)
+	}
+	if c.log == noLog {
+		f.sign(t, ref, keyPEM, opts)
+		return
+	}
+	key := mustLoadKey(t, keyPEM, pw)
+	if pubPEM == nil {
+		pubPEM = key.PublicKeyPEM()
+	}
+	log := f.ca
+	if c.log == untrustedLog {
+		log = f.otherCA
+	}
+	writeLoggedSignature(t, f, ref, d, key, pubPEM, log, extra...)
 }
 
 // copyBundles attaches the bundles referring to from to to as well, as an
