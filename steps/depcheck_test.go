@@ -142,8 +142,14 @@ var layers = map[string][]string{
 	"pkg/catalog": {"github.com/aviary-cd/aviary/pkg/analysis"},
 	// The config carries the analysis settings; analysis reads them.
 	"pkg/config": {"github.com/aviary-cd/aviary/pkg/analysis"},
-	// The plan model and the analysis do not depend on the CLI runtime.
-	"pkg/analysis": {"github.com/aviary-cd/aviary/pkg/step"},
+	// The plan model and the analysis do not depend on the CLI runtime, and
+	// the glue that joins analysis, canary and step lives with the steps
+	// (steps/internal/stepgate), not under pkg/analysis.
+	"pkg/analysis/...": {
+		"github.com/aviary-cd/aviary/pkg/step",
+		"github.com/aviary-cd/aviary/pkg/canary",
+		"github.com/aviary-cd/aviary/steps",
+	},
 	// The Istio client belongs with the Istio router (pkg/traffic/istio).
 	"pkg/kube": {"istio.io"},
 }
