@@ -52,21 +52,9 @@ type Result struct {
 // another commit is an outcome.Negative error.
 func Open(ctx context.Context, repo *Repository, o Options) (*Result, error) {
 	o = o.withDefaults()
-	if err := ValidateBump(o.Bump); err != nil {
-		return nil, err
-	}
-	pattern, err := ParseBranchPattern(o.BranchPattern)
+	pattern, explicit, err := o.parse()
 	if err != nil {
 		return nil, err
-	}
-	var explicit *semver.Version
-	if o.Version != "" {
-		if explicit, err = ParseVersion(o.Version); err != nil {
-			return nil, err
-		}
-		if o.Bump != "" && o.Bump != BumpAuto {
-			return nil, outcome.Invalidf("both bump %q and version %q given; give one of them", o.Bump, o.Version)
-		}
 	}
 	var remote *Remote
 	if o.Push {
@@ -105,15 +93,8 @@ func Open(ctx context.Context, repo *Repository, o Options) (*Result, error) {
 		res.Version, res.Commit = at.Version, at.Commit
 		res.Reason = Reason{How: "existing", Text: fmt.Sprintf("%s is already the tip of %s", describe(at.Commit, head), at.Ref.Short())}
 	} else {
-		if explicit != nil {
-			res.Version = explicit
-			res.Reason = Reason{How: "explicit", Text: "version given explicitly"}
-		} else {
-			v, reason, err := next(repo, releases, o.Bump, base)
-			if err != nil {
-				return nil, err
-			}
-			res.Version, res.Reason = &v, reason
+		if res.Version, res.Reason, err = newVersion(repo, releases, explicit, o.Bump, base); err != nil {
+			return nil, err
 		}
 		if err := checkFree(releases, pattern, res.Version, base, baseRef); err != nil {
 			return nil, err
@@ -139,6 +120,42 @@ func Open(ctx context.Context, repo *Repository, o Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// parse checks the options that need no repository: the bump, the branch
+// pattern and an explicit version, which excludes a bump.
+func (o Options) parse() (BranchPattern, *semver.Version, error) {
+	if err := ValidateBump(o.Bump); err != nil {
+		return BranchPattern{}, nil, err
+	}
+	pattern, err := ParseBranchPattern(o.BranchPattern)
+	if err != nil {
+		return BranchPattern{}, nil, err
+	}
+	if o.Version == "" {
+		return pattern, nil, nil
+	}
+	explicit, err := ParseVersion(o.Version)
+	if err != nil {
+		return BranchPattern{}, nil, err
+	}
+	if o.Bump != "" && o.Bump != BumpAuto {
+		return BranchPattern{}, nil, outcome.Invalidf("both bump %q and version %q given; give one of them", o.Bump, o.Version)
+	}
+	return pattern, explicit, nil
+}
+
+// newVersion is the version a new release branch takes: the explicit one,
+// else the next after releases by bump.
+func newVersion(repo *Repository, releases []Release, explicit *semver.Version, bump string, base plumbing.Hash) (*semver.Version, Reason, error) {
+	if explicit != nil {
+		return explicit, Reason{How: "explicit", Text: "version given explicitly"}, nil
+	}
+	v, reason, err := next(repo, releases, bump, base)
+	if err != nil {
+		return nil, Reason{}, err
+	}
+	return &v, reason, nil
 }
 
 func (o Options) withDefaults() Options {
