@@ -66,31 +66,10 @@ func provenance(img *Image, busybox map[Platform]*busyboxFiles, opts Options) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	var deps []*intoto.ResourceDescriptor
-	if opts.Source.Revision != "" {
-		uri := "git+" + opts.Source.Repository
-		if opts.Source.Ref != "" {
-			uri += "@" + opts.Source.Ref
-		}
-		deps = append(deps, &intoto.ResourceDescriptor{Uri: uri, Digest: map[string]string{"gitCommit": opts.Source.Revision}})
-	}
-	if goVersion != "" {
-		deps = append(deps, &intoto.ResourceDescriptor{Name: "go", Uri: "pkg:golang/stdlib@" + goVersion[2:]})
-	}
-	if img.Variant == Debug {
-		for _, p := range img.Platforms {
-			if bb := busybox[p.Platform]; bb != nil {
-				deps = append(deps, &intoto.ResourceDescriptor{
-					Name:   "busybox-static " + p.Platform.String(),
-					Uri:    fmt.Sprintf("pkg:deb/debian/busybox-static@%s?arch=%s", opts.BusyboxVersion, p.Platform.Arch),
-					Digest: map[string]string{"sha256": bb.sha256},
-				})
-			}
-		}
-	}
 	pred := &prov.Provenance{
 		BuildDefinition: &prov.BuildDefinition{
-			BuildType: BuildType, ExternalParameters: ext, InternalParameters: internal, ResolvedDependencies: deps,
+			BuildType: BuildType, ExternalParameters: ext, InternalParameters: internal,
+			ResolvedDependencies: resolvedDependencies(img, busybox, opts, goVersion),
 		},
 		RunDetails: &prov.RunDetails{
 			Builder:    &prov.Builder{Id: opts.Builder},
@@ -118,6 +97,35 @@ func provenance(img *Image, busybox map[Platform]*busyboxFiles, opts Options) (s
 		return nil, nil, err
 	}
 	return statement, predicate, nil
+}
+
+// resolvedDependencies are what went into the image: the source commit,
+// the Go toolchain and, in the debug variant, each platform's busybox.
+func resolvedDependencies(img *Image, busybox map[Platform]*busyboxFiles, opts Options, goVersion string) []*intoto.ResourceDescriptor {
+	var deps []*intoto.ResourceDescriptor
+	if opts.Source.Revision != "" {
+		uri := "git+" + opts.Source.Repository
+		if opts.Source.Ref != "" {
+			uri += "@" + opts.Source.Ref
+		}
+		deps = append(deps, &intoto.ResourceDescriptor{Uri: uri, Digest: map[string]string{"gitCommit": opts.Source.Revision}})
+	}
+	if goVersion != "" {
+		deps = append(deps, &intoto.ResourceDescriptor{Name: "go", Uri: "pkg:golang/stdlib@" + goVersion[2:]})
+	}
+	if img.Variant != Debug {
+		return deps
+	}
+	for _, p := range img.Platforms {
+		if bb := busybox[p.Platform]; bb != nil {
+			deps = append(deps, &intoto.ResourceDescriptor{
+				Name:   "busybox-static " + p.Platform.String(),
+				Uri:    fmt.Sprintf("pkg:deb/debian/busybox-static@%s?arch=%s", opts.BusyboxVersion, p.Platform.Arch),
+				Digest: map[string]string{"sha256": bb.sha256},
+			})
+		}
+	}
+	return deps
 }
 
 // toStruct converts a message to a structpb.Struct through its JSON.
