@@ -20,10 +20,9 @@ type strictOwner struct {
 
 func TestDecodeStrict(t *testing.T) {
 	tests := []struct {
-		name    string
-		data    string
-		decoded bool
-		want    []Problem
+		name, data string
+		decoded    bool
+		want       []Problem
 	}{
 		{"fine", "name: a\nports: [1, 2]\nowner: {team: t}\n", true, nil},
 		{"empty", " \n", false, []Problem{{Message: "file is empty"}}},
