@@ -205,11 +205,18 @@ func (c *cluster) podLabels(ctx context.Context, ns, host, subset string) (map[s
 	if subset == "" {
 		return labels, nil
 	}
-	drs, err := c.dyn.Resource(destinationRules).Namespace(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
+	// A DestinationRule applies from the route's namespace or from the
+	// host's (where the engine writes it when a host per namespace
+	// separates the versions).
+	var items []unstructured.Unstructured
+	for _, at := range slices.Compact([]string{ns, hostNS}) {
+		drs, err := c.dyn.Resource(destinationRules).Namespace(at).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, drs.Items...)
 	}
-	for _, dr := range drs.Items {
+	for _, dr := range items {
 		h, _, _ := unstructured.NestedString(dr.Object, "spec", "host")
 		if h != host {
 			continue

@@ -58,7 +58,7 @@ func TestFaultInjection(t *testing.T) {
 	apiProxy, kubeconfig := apiServerProxy(t, real.Cluster)
 	proxies := map[string]*faultproxy.Proxy{"registry": regProxy, "API server": apiProxy, "Prometheus": promProxy}
 
-	f := &canarytest.Fixture{Cluster: real.Cluster, Registry: &devenv.Registry{Host: regProxy.Addr, URL: regProxy.URL}, Namespace: "faults-ref"}
+	f := &canarytest.Fixture{Cluster: real.Cluster, Registry: &devenv.Registry{Host: regProxy.Addr, URL: regProxy.URL}, Namespace: "faults-ref", Layout: canarytest.SingleCluster("faults-ref")}
 	plans := map[string]string{}
 	for _, v := range []string{"1.0.0", "1.1.0", "1.2.0"} {
 		plans[v] = f.Plan(t, v, services(), nil).Ref

@@ -173,9 +173,7 @@ func (k *killEnv) newLane(t *testing.T, kind string, n int) *lane {
 		blue, green := name+"-blue", name+"-green"
 		l.namespaces = []string{blue, green}
 		topo := func(c *config.Config) {
-			c.Topology = config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{
-				{Role: config.RoleActive, Namespace: blue}, {Role: config.RolePassive, Namespace: green},
-			}}
+			c.Topology = canarytest.BlueGreenNamespaces(blue, green).Topology
 		}
 		// The plans name the lane's namespaces, so each lane has its own,
 		// in a registry of its own (a version's plan tag is immutable).

@@ -73,7 +73,7 @@ current-context: stall
 // service, without a cluster.
 func planOnly(t *testing.T) canarytest.Release {
 	t.Helper()
-	f := &canarytest.Fixture{Registry: devenv.StartRegistry(t, devenv.RegistryOptions{}), Namespace: "shop"}
+	f := &canarytest.Fixture{Registry: devenv.StartRegistry(t, devenv.RegistryOptions{}), Namespace: "shop", Layout: canarytest.SingleCluster("shop")}
 	return f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart", Replicas: 1}}, nil)
 }
 

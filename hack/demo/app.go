@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +50,7 @@ const canaryNamespaceTopology = `topology:
 // registryHost, gives it the topology kind (single-cluster, as shipped, or
 // canary-namespace), and makes the first commit on main.
 func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, error) {
-	if err := copyTree(src, dir); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		return nil, fmt.Errorf("copying the sample app: %w", err)
 	}
 	cfgPath := filepath.Join(dir, config.FileName)
@@ -143,27 +142,3 @@ func (a *app) change(message string, services ...string) (string, error) {
 	return h.String(), nil
 }
 
-// copyTree copies the regular files under src into dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-}

@@ -43,7 +43,7 @@ func (f *fixture) newApp(t *testing.T, product string) *app {
 	a := &app{f: f, dir: filepath.Join(t.TempDir(), product), product: product, namespace: product,
 		clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
 	src := filepath.Join(f.root, "examples", "sample-app")
-	if err := copyTree(src, a.dir); err != nil {
+	if err := os.CopyFS(a.dir, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(a.dir, "aviary.yaml")
@@ -185,30 +185,6 @@ func chownTree(dir string, uid, gid int) error {
 	})
 }
 
-// copyTree copies the regular files under src into dst.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-}
 
 // kubeconfig writes the cluster's kubeconfig into the workspace (.aviary/,
 // excluded from git) and returns its workspace-relative path.

@@ -145,6 +145,9 @@ func (e *Env) snapshot(ctx context.Context, services []string, sides ...topology
 			if err != nil {
 				return err
 			}
+			if err := e.checkRivals(m, at, services); err != nil {
+				return err
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			for s, st := range out {

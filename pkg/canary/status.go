@@ -25,6 +25,12 @@ const (
 func Classify(r Release, st *ServiceState, stableSide topology.Side) Status {
 	stable := st.Stable(stableSide)
 	switch {
+	case stable != "" && stable == r.Version && st.Record.Stable == "":
+		// A first release stopped before its record, which it writes
+		// last: the stable subset names the version, but its route may
+		// be missing. It is routed and recorded again (writes that would
+		// change nothing are not made).
+		return First
 	case stable != "" && stable == r.Version:
 		return IsStable
 	case st.Record.Canary == r.Version:

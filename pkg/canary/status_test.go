@@ -10,6 +10,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/topology"
+	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
 func deployment(version, hash, image string) *appsv1.Deployment {
@@ -46,6 +47,8 @@ func TestClassify(t *testing.T) {
 		{"canary of this version", state(Record{Stable: "1.0.0", Canary: "1.1.0"}, deployment("1.0.0", "old", ""), deployment("1.1.0", "new", "")), InCanary},
 		{"canary of another version", state(Record{Stable: "1.0.0", Canary: "1.0.5"}, deployment("1.0.0", "old", "")), Changed},
 		{"promoted", state(Record{Stable: "1.1.0", Previous: "1.0.0"}), IsStable},
+		{"first release stopped before its routes", interrupted(false), First},
+		{"first release routed, record not yet written", interrupted(true), First},
 		{"stable recorded, its Deployment gone", state(Record{Stable: "1.0.0"}), Changed},
 	}
 	for _, tt := range tests {
@@ -55,6 +58,16 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// interrupted is a first release of 1.1.0 killed after its Deployment and
+// DestinationRule were written (the stable subset names it) but before its
+// record, with or without its VirtualService.
+func interrupted(routed bool) *ServiceState {
+	st := state(Record{}, deployment("1.1.0", "new", "img@new"))
+	st.Subsets["shop"] = map[string]map[string]string{topology.StableSubset: {topology.VersionLabel: VersionValue("1.1.0")}}
+	st.Routes = []traffic.Route{{Found: routed}}
+	return st
 }
 
 func TestStableFallsBackToTheSubset(t *testing.T) {

@@ -40,7 +40,7 @@ var ShiftWeight = step.Definition{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
 		{Name: "weight", Description: "Set the canary weight (0-100) in one move.", Type: step.Int},
 		{Name: "steps", Description: "Weight schedule to walk, e.g. 5,10,25,50; a re-run resumes at the weight in effect. Without weight and steps, the release config's canary.steps.", Type: step.List},
-		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration, Default: "30s"},
+		{Name: "pause", Description: "Pause between steps of the schedule; unset takes the release config's canary.pause, else 30s.", Type: step.Duration},
 		lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 		requestTimeoutInput, stepTimeoutInput,

@@ -27,7 +27,7 @@ func ExitCodes() []ExitCodeInfo {
 	return []ExitCodeInfo{
 		{ExitOK, "Success."},
 		{ExitNegative, "The step ran and its answer is no: verification failed, analysis failed and traffic was rolled back, a refusal. Outputs are written."},
-		{ExitInvalid, "Invalid inputs or configuration; retrying will not help. Nothing is written."},
+		{ExitInvalid, "Invalid inputs or configuration, or an output file or results directory the step may not write (checked before it acts); retrying will not help. Nothing is written."},
 		{ExitExternal, "A system outside aviary (registry, API server, Prometheus) failed after retries, an output could not be written, or an unclassified error. No outputs are written; what the step changed before the failure stays, and running it again repairs it."},
 		{ExitInterrupted, "Interrupted (SIGINT or SIGTERM). No outputs are written; what the step changed before the signal stays, and running it again repairs it."},
 	}

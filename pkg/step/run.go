@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
 // RunFunc is a step's body. It receives a context canceled on SIGINT or
@@ -86,6 +88,9 @@ func Run(ctx context.Context, def Definition, args, env []string, stdout, stderr
 	}
 	if len(errs) > 0 {
 		return s.finish(fmt.Errorf("%w: %w", errInputs, errors.Join(errs...)), false)
+	}
+	if err := checkWritable(sk.targets()); err != nil {
+		return s.finish(outcome.Invalid(err), false)
 	}
 
 	err := Await(ctx, StopGrace, func() error { return callRun(ctx, s, run) })

@@ -55,6 +55,8 @@ type console interface {
 type sink interface {
 	console
 	write(outs []outputValue) error
+	// targets lists the files (and directory) write and summary use.
+	targets() []writeTarget
 }
 
 // plainConsole is the console of every system but GitHub: everything goes to

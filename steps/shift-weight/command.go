@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/aviary-cd/aviary/pkg/analysis"
 	"github.com/aviary-cd/aviary/pkg/canary"
@@ -41,10 +42,8 @@ func run(ctx context.Context, s *step.Session) error {
 			return outcome.Invalidf("give weight or steps: the plan's release config has no canary steps either")
 		}
 		opts.Steps = policy.Steps
-		if !s.IsSet("pause") && policy.Pause.Duration > 0 {
-			opts.Pause = policy.Pause.Duration
-		}
 	}
+	opts.Pause = pause(s.IsSet("pause"), opts.Pause, o.Plan.Plan.Config.Canary.Pause.Duration)
 	gate, err := newGate(ctx, s, o)
 	if err != nil {
 		return err
@@ -64,7 +63,7 @@ func run(ctx context.Context, s *step.Session) error {
 // options reads and checks the weight inputs before anything is contacted.
 func options(s *step.Session) (canary.ShiftOptions, error) {
 	opts := canary.ShiftOptions{Pause: s.Duration("pause")}
-	if opts.Pause < 0 {
+	if s.IsSet("pause") && opts.Pause < 0 {
 		return opts, outcome.Invalidf("pause %s: give a duration of 0 or more", opts.Pause)
 	}
 	for _, item := range s.List("steps") {
@@ -89,6 +88,23 @@ func options(s *step.Session) (canary.ShiftOptions, error) {
 		}
 	}
 	return opts, nil
+}
+
+// defaultPause is the pause between weights when neither the input nor
+// the release config gives one.
+const defaultPause = 30 * time.Second
+
+// pause is the pause input when given (0 included), else the release
+// config's canary.pause when it has one, else defaultPause. The adapters
+// leave the input empty by default, so that the config can apply.
+func pause(set bool, given, config time.Duration) time.Duration {
+	switch {
+	case set:
+		return given
+	case config > 0:
+		return config
+	}
+	return defaultPause
 }
 
 func lowestCanary(res canary.Result) int {

@@ -39,6 +39,9 @@ type Router struct {
 	mu  sync.Mutex
 	vss map[string]*netv1.VirtualService
 	drs map[string]*netv1.DestinationRule
+	// listed keeps every VirtualService of each namespace's last Snapshot,
+	// for Rivals.
+	listed map[string][]*netv1.VirtualService
 }
 
 // New returns a Router writing through client.

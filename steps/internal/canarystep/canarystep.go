@@ -44,6 +44,9 @@ func Target(in Inputs) (canary.Target, error) {
 		Namespace:     in.String("namespace"),
 		Holder:        in.String("holder"),
 		LockTTL:       in.Duration("lock-ttl"),
+		LockWait:      in.Duration("lock-wait"),
+		// Checked with the step's other timeouts (stepinput.Bounded).
+		RequestTimeout: in.Duration(stepinput.RequestTimeout),
 	}
 	if t.Holder == "" {
 		t.Holder = canary.Holder(in.Getenv, t.Step)
