@@ -141,4 +141,3 @@ func (a *app) change(message string, services ...string) (string, error) {
 	}
 	return h.String(), nil
 }
-

@@ -185,7 +185,6 @@ func chownTree(dir string, uid, gid int) error {
 	})
 }
 
-
 // kubeconfig writes the cluster's kubeconfig into the workspace (.aviary/,
 // excluded from git) and returns its workspace-relative path.
 func (a *app) kubeconfig(t *testing.T) string {
