@@ -49,7 +49,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 		return Rebuilt{}, err
 	}
 	serving, released := servingSide(e.Place, names, states)
-	if released && serving.Role == target.Role {
+	if released && serving.Role == target.Role && !resuming(target, releases, states) {
 		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", target.Namespace, other.Namespace)
 	}
 	if !released {
@@ -125,6 +125,19 @@ func servingSide(place topology.Placement, names []string, states map[string]*Se
 		released = released || rec.Stable != ""
 	}
 	return serving, released
+}
+
+// resuming says whether a rebuild into target is this plan's own switch,
+// stopped halfway (a killed run): every service recorded as served by
+// target serves there the plan's version. Re-running it finishes the
+// switch; a target that serves another release is refused.
+func resuming(target topology.Side, releases []Release, states map[string]*ServiceState) bool {
+	for _, r := range releases {
+		if rec := states[r.Service].Record; rec.Active == string(target.Role) && rec.Stable != r.Version {
+			return false
+		}
+	}
+	return true
 }
 
 // switchTo routes all of one rebuilt service's requests to the target side

@@ -41,14 +41,11 @@ func TestNamespaceBlueGreen(t *testing.T) {
 	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, `namespace "shop-green" serves traffic now`) {
 		t.Errorf("rebuilding the active namespace = exit %d, want %d\n%s", r.Code, step.ExitInvalid, r.Stderr)
 	}
-	for i := range 2 {
+	// The second run (a CI retry) finds blue serving this same release:
+	// it has nothing left to do and answers as the first did.
+	for range 2 {
 		r = canarytest.RunStep(t, catalog.RebuildCluster, run, nil, args(v2, "shop-blue")...)
-		if want := "shop-blue"; i == 1 {
-			// The second run finds blue serving: rebuilding it is refused.
-			if r.Code != step.ExitInvalid {
-				t.Errorf("rebuilding shop-blue again = exit %d, want %d", r.Code, step.ExitInvalid)
-			}
-		} else if r.Code != 0 || r.Outputs["active"] != want || r.Outputs["passive"] != "shop-green" {
+		if r.Code != 0 || r.Outputs["active"] != "shop-blue" || r.Outputs["passive"] != "shop-green" {
 			t.Fatalf("rebuild shop-blue = exit %d, outputs %v; want blue active\n%s", r.Code, r.Outputs, r.Stderr)
 		}
 	}
