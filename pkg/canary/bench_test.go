@@ -182,7 +182,9 @@ func BenchmarkShift100(b *testing.B) {
 // cluster's, excluded by deploying first): each op deploys the next
 // release's 100 canaries untimed, then times Promote. It reports the
 // write requests per promote (every kind) and the time per promote
-// (target: at most 1 s).
+// (target: at most 1 s), and logs the requests of each promote by method
+// and resource. AVIARY_BENCH_PARALLEL sets the Env's request parallelism
+// (default 16), to see how much of the time is round trips.
 func BenchmarkPromote100(b *testing.B) {
 	f := canarytest.StartWith(b, "shop", devenv.ClusterOptions{Nodes: 4, Profiling: *apiserverProfile != ""})
 	svcs := services(100)
@@ -196,6 +198,9 @@ func BenchmarkPromote100(b *testing.B) {
 	}
 	env := canary.NewEnv(place, only(c))
 	env.Timeout = 5 * time.Minute
+	if p := os.Getenv("AVIARY_BENCH_PARALLEL"); p != "" {
+		fmt.Sscan(p, &env.Parallel)
+	}
 	ctx := context.Background()
 	if _, err := canary.Deploy(ctx, env, v1.Loaded, canary.DeployOptions{}); err != nil {
 		b.Fatal(err)
