@@ -263,6 +263,46 @@ func TestRealPrometheus(t *testing.T) {
 		}
 	})
 
+	// The guard reads every scrape over the last two: a crash or a hang
+	// trips it, 5% errors do not (those are the measurements' to judge).
+	guarded := base
+	guarded.Interval = analysis.Duration{Duration: time.Minute} // no measurement is taken here
+	guarded.Guard = &analysis.GuardSpec{ScrapeInterval: analysis.Duration{Duration: server.ScrapeInterval}}
+	for _, tt := range []struct {
+		name   string
+		change func(*devenv.Series)
+		metric string // "": must not trip
+	}{
+		{"guard trips on a crash", func(s *devenv.Series) { s.ErrorRatio = 1 }, analysis.MetricSuccessRate},
+		{"guard trips on a hang", func(s *devenv.Series) { s.LatencyP99ms = 8000 }, analysis.MetricP99Latency},
+		{"guard lets 5% errors through", func(s *devenv.Series) { s.ErrorRatio = 0.05 }, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMesh(t, tel, strings.ReplaceAll(tt.name, " ", "-"), 400)
+			a := newAnalyzer(t, guarded, m)
+			m.set(10)
+			m.change(tt.change, nil)
+			// Long enough for a window made only of the new traffic, and
+			// several reads of it.
+			ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
+			defer cancel()
+			err := a.Guard(ctx)
+			if tt.metric == "" {
+				if err != nil {
+					t.Fatalf("Guard() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, analysis.ErrGuardTripped) || outcome.KindOf(err) != outcome.KindNegative {
+				t.Fatalf("Guard() = %v, want a negative outcome wrapping ErrGuardTripped", err)
+			}
+			if r := a.Report(); r.Guard == nil || r.Guard.Metric != tt.metric {
+				t.Errorf("Report().Guard = %+v, want a trip on %s", r.Guard, tt.metric)
+			}
+		})
+	}
+
 	t.Run("prometheus unreachable fails safe", func(t *testing.T) {
 		t.Parallel()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
