@@ -86,7 +86,8 @@ lint:
 ## bench: Go benchmarks plus side-by-side comparisons with the CLIs people use by hand
 bench: tools
 	$(GO) run ./hack/toolcache kubectl crane oras
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./pkg/... ./steps/...
+	$(GO) test -run '^$$' -bench . -skip TimeToRollback -benchmem -benchtime 3x ./pkg/... ./steps/...
+	$(GO) test -run '^$$' -bench TimeToRollback -benchtime 10x ./steps/internal/stepgate/
 	bash hack/bench/run.sh
 
 ## demo: start the local environment and run the whole release pipeline on a sample application

@@ -35,6 +35,9 @@ type ClusterOptions struct {
 	// this process (10.244.0.0/16, 10.245.0.0/16, ...), so that pod IPs tell
 	// clusters apart as in a single-network mesh.
 	PodCIDR string
+	// Profiling makes kube-apiserver serve /debug/pprof to the admin user,
+	// for benchmarks that look at where the server's time goes.
+	Profiling bool
 }
 
 // Cluster is a real Kubernetes control plane on loopback: etcd,

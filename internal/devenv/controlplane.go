@@ -119,7 +119,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port 
 		"--service-account-signing-key-file=" + filepath.Join(dir, "sa-key.pem"),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true",
-		"--profiling=false",
+		"--profiling=" + strconv.FormatBool(opts.Profiling),
 		"--enable-priority-and-fairness=false",
 		"--endpoint-reconciler-type=none",
 		"--v=0",

@@ -36,6 +36,9 @@ type Options struct {
 	OnMeasurement func(Measurement)
 	// OnWebhook, if set, is called after every webhook call.
 	OnWebhook func(WebhookResult)
+	// OnGuard, if set, is called when the guard trips, from the goroutine
+	// running Guard.
+	OnGuard func(GuardTrip)
 	// Now and Wait stand in for the clock in tests: Wait sleeps for d or
 	// until ctx is done. Nil uses the real clock.
 	Now  func() time.Time
@@ -55,6 +58,7 @@ type Analyzer struct {
 
 	mu    sync.Mutex
 	steps []StepReport
+	trip  *GuardTrip // set once the guard tripped
 }
 
 // New returns an analyzer for the targets. spec is completed with
@@ -134,6 +138,11 @@ func (a *Analyzer) Check(ctx context.Context, weight int) error {
 	if a.spec.MetricsEnabled() {
 		d, last, err := a.measureStep(ctx, n, weight)
 		if err != nil {
+			if trip := a.tripped(); trip != nil {
+				// The guard cancelled the step: it failed on the guard's word.
+				a.endStep(n, StatusFail, "guard: "+trip.String())
+				return err
+			}
 			a.endStep(n, StatusError, err.Error())
 			return err
 		}
@@ -156,6 +165,13 @@ func (a *Analyzer) Check(ctx context.Context, weight int) error {
 	}
 	a.endStep(n, StatusPass, "")
 	return nil
+}
+
+// tripped returns the guard's trip, nil while it has not tripped.
+func (a *Analyzer) tripped() *GuardTrip {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.trip
 }
 
 // measureStep takes measurements at their due times until the step is

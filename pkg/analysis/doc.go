@@ -54,6 +54,19 @@
 // ErrAnalysisFailed or ErrWebhookRefused: the caller sends traffic back to
 // stable and exits 1.
 //
+// # Guard
+//
+// Beside the measurements, Guard watches the canaries on every Prometheus
+// scrape (twice per Spec.Guard.ScrapeInterval) over a short window (the
+// last Spec.Guard.Scrapes scrapes) and returns at once, with an error
+// wrapping ErrGuardTripped beside ErrAnalysisFailed and outcome.Negative,
+// on a hard failure: with at least the guard's minimum of requests, a
+// success rate below its floor (50%) or a p99 above its factor (10) times
+// MaxP99Ms. The judgement is judgeGuard's, a plain function. The caller
+// runs Guard beside its schedule and rolls back when it returns an error
+// (canary.Shift does, for any GuardedGate); a Check it interrupts is
+// recorded as failed by the guard, and the report carries the trip.
+//
 // # Settings
 //
 // Spec is the canary.analysis section of the release config; the steps'

@@ -27,6 +27,10 @@ func (r Report) Markdown() string {
 		return b.String()
 	}
 	b.WriteString(r.Settings.describe())
+	if r.Guard != nil {
+		fmt.Fprintf(&b, "\n**The guard fired** at %s on %s: traffic went back to stable at once.\n",
+			r.Guard.Time.UTC().Format("15:04:05.000"), markdown.Text(r.Guard.String()))
+	}
 	if len(r.Steps) == 0 {
 		b.WriteString("\nNo step was analysed.\n")
 		return b.String()
@@ -51,6 +55,17 @@ func (s Settings) describe() string {
 	out := strings.Join(parts, "; ")
 	if out != "" {
 		out += ".\n"
+	}
+	if g := s.Guard; g != nil {
+		var limits []string
+		if g.SuccessRate > 0 {
+			limits = append(limits, "success rate below "+formatValue(g.SuccessRate, "")+"%")
+		}
+		if g.MaxP99Ms > 0 {
+			limits = append(limits, "p99 above "+formatValue(g.MaxP99Ms, "ms"))
+		}
+		out += fmt.Sprintf("\nGuard: every %v over the last %v, fails the canary at once on %s with at least %d requests.\n",
+			g.Every.Duration, g.Window.Duration, strings.Join(limits, " or "), g.MinRequests)
 	}
 	if len(s.Metrics) > 0 {
 		out += "\n| metric | threshold |\n| --- | --- |\n"

@@ -3,7 +3,6 @@ package analysis_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"net"
 	"slices"
@@ -29,7 +28,6 @@ type mesh struct {
 	mu      sync.Mutex
 	weight  int
 	history []int
-	zeroAt  time.Time // when traffic last went back to 0%
 }
 
 func newMesh(t testing.TB, tel *devenv.Telemetry, service string, total float64) *mesh {
@@ -56,9 +54,6 @@ func (m *mesh) set(weight int) {
 	defer m.mu.Unlock()
 	m.weight = weight
 	m.history = append(m.history, weight)
-	if weight == 0 {
-		m.zeroAt = time.Now()
-	}
 	m.apply()
 }
 
@@ -268,6 +263,46 @@ func TestRealPrometheus(t *testing.T) {
 		}
 	})
 
+	// The guard reads every scrape over the last two: a crash or a hang
+	// trips it, 5% errors do not (those are the measurements' to judge).
+	guarded := base
+	guarded.Interval = analysis.Duration{Duration: time.Minute} // no measurement is taken here
+	guarded.Guard = &analysis.GuardSpec{ScrapeInterval: analysis.Duration{Duration: server.ScrapeInterval}}
+	for _, tt := range []struct {
+		name   string
+		change func(*devenv.Series)
+		metric string // "": must not trip
+	}{
+		{"guard trips on a crash", func(s *devenv.Series) { s.ErrorRatio = 1 }, analysis.MetricSuccessRate},
+		{"guard trips on a hang", func(s *devenv.Series) { s.LatencyP99ms = 8000 }, analysis.MetricP99Latency},
+		{"guard lets 5% errors through", func(s *devenv.Series) { s.ErrorRatio = 0.05 }, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMesh(t, tel, strings.ReplaceAll(tt.name, " ", "-"), 400)
+			a := newAnalyzer(t, guarded, m)
+			m.set(10)
+			m.change(tt.change, nil)
+			// Long enough for a window made only of the new traffic, and
+			// several reads of it.
+			ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
+			defer cancel()
+			err := a.Guard(ctx)
+			if tt.metric == "" {
+				if err != nil {
+					t.Fatalf("Guard() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, analysis.ErrGuardTripped) || outcome.KindOf(err) != outcome.KindNegative {
+				t.Fatalf("Guard() = %v, want a negative outcome wrapping ErrGuardTripped", err)
+			}
+			if r := a.Report(); r.Guard == nil || r.Guard.Metric != tt.metric {
+				t.Errorf("Report().Guard = %+v, want a trip on %s", r.Guard, tt.metric)
+			}
+		})
+	}
+
 	t.Run("prometheus unreachable fails safe", func(t *testing.T) {
 		t.Parallel()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -287,57 +322,4 @@ func TestRealPrometheus(t *testing.T) {
 			t.Errorf("measurements = %v, want %v", got, want)
 		}
 	})
-}
-
-// BenchmarkTimeToRollback measures the time from the moment a canary at 10%
-// starts answering 5% of its requests with 500 to the moment its traffic is
-// back at 0%, with interval 5s and failure limit 2 against a real
-// Prometheus scraping every second. The errors start at a different phase
-// of the measurement cycle in each iteration. Reported: s-to-rollback (the
-// mean) and max-s-to-rollback; the target is interval × limit + 2s = 12s.
-func BenchmarkTimeToRollback(b *testing.B) {
-	tel, server := startMetrics(b)
-	spec := analysis.Spec{
-		PrometheusURL: server.URL,
-		Interval:      analysis.Duration{Duration: 5 * time.Second},
-		Measurements:  1000, // the step never ends by passing
-		FailureLimit:  2,
-	}
-	var took []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m := newMesh(b, tel, fmt.Sprintf("rollback-%d", i), 400)
-		a, err := analysis.New(spec, []analysis.Target{m.target()}, analysis.Options{Querier: client(b, server.URL)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		done := make(chan error, 1)
-		m.set(10)
-		go func() {
-			err := a.Check(context.Background(), 10)
-			if err != nil {
-				m.set(0)
-			}
-			done <- err
-		}()
-		// Two healthy measurements, then errors at a varying phase.
-		phase := time.Duration(i%5)*time.Second + time.Duration(i*137%1000)*time.Millisecond
-		time.Sleep(10*time.Second + phase)
-		start := time.Now()
-		m.change(func(s *devenv.Series) { s.ErrorRatio = 0.05 }, nil)
-		if err := <-done; !errors.Is(err, analysis.ErrAnalysisFailed) {
-			b.Fatalf("Check() = %v, want ErrAnalysisFailed", err)
-		}
-		m.mu.Lock()
-		took = append(took, m.zeroAt.Sub(start))
-		m.mu.Unlock()
-		b.Logf("errors at +%v in the cycle: traffic back at 0%% after %v", (phase % (5 * time.Second)).Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
-	}
-	var sum, worst time.Duration
-	for _, d := range took {
-		sum += d
-		worst = max(worst, d)
-	}
-	b.ReportMetric((sum / time.Duration(len(took))).Seconds(), "s-to-rollback")
-	b.ReportMetric(worst.Seconds(), "max-s-to-rollback")
 }

@@ -46,7 +46,10 @@ type Report struct {
 	Settings Settings     `json:"settings"`
 	Targets  []Target     `json:"targets"`
 	Steps    []StepReport `json:"steps"`
-	// Status is fail if any step failed, pass if all passed.
+	// Guard is what made the fast guard fail the canary, when it did.
+	Guard *GuardTrip `json:"guard,omitempty"`
+	// Status is fail if any step failed or the guard tripped, pass if all
+	// passed.
 	Status Status `json:"status,omitempty"`
 }
 
@@ -61,8 +64,22 @@ type Settings struct {
 	Inconclusive  Policy   `json:"inconclusive"`
 	OnError       Policy   `json:"onError"`
 	// Metrics are the metrics judged, each with its threshold in words.
-	Metrics  map[string]string `json:"metrics,omitempty"`
-	Webhooks []string          `json:"webhooks,omitempty"`
+	Metrics map[string]string `json:"metrics,omitempty"`
+	// Guard is the fast guard's settings, when it runs.
+	Guard    *GuardSettings `json:"guard,omitempty"`
+	Webhooks []string       `json:"webhooks,omitempty"`
+}
+
+// GuardSettings are the fast guard's settings in force.
+type GuardSettings struct {
+	// Every is how often the guard reads; Window how far back.
+	Every  Duration `json:"every"`
+	Window Duration `json:"window"`
+	// MinRequests is the canary requests the window must hold; SuccessRate
+	// and MaxP99Ms the hard limits (0: that check is off).
+	MinRequests int     `json:"minRequests"`
+	SuccessRate float64 `json:"successRate,omitempty"`
+	MaxP99Ms    float64 `json:"maxP99Ms,omitempty"`
 }
 
 // Report returns a copy of the record so far.
@@ -86,6 +103,10 @@ func (a *Analyzer) Report() Report {
 			r.Status = StatusPass
 		}
 	}
+	if a.trip != nil {
+		trip := *a.trip
+		r.Guard, r.Status = &trip, StatusFail
+	}
 	return r
 }
 
@@ -103,6 +124,16 @@ func (a *Analyzer) settings() Settings {
 		s.Metrics = map[string]string{}
 		for _, c := range a.checks {
 			s.Metrics[c.name] = c.threshold(0, false)
+		}
+	}
+	if a.spec.GuardEnabled() {
+		l := guardLimitsOf(a.spec)
+		s.Guard = &GuardSettings{
+			Every:       Duration{Duration: a.spec.Guard.ScrapeInterval.Duration / 2},
+			Window:      Duration{Duration: a.spec.Guard.Window()},
+			MinRequests: int(l.minRequests),
+			SuccessRate: zeroIfNaN(l.minSuccess),
+			MaxP99Ms:    zeroIfNaN(l.maxP99),
 		}
 	}
 	for _, w := range a.webhooks() {

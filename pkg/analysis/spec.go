@@ -11,6 +11,7 @@ type (
 	Metric           = config.Metric
 	Tolerance        = config.Tolerance
 	Webhook          = config.Webhook
+	GuardSpec        = config.Guard
 	Policy           = config.Policy
 	Phase            = config.Phase
 	Duration         = config.Duration

@@ -2,9 +2,13 @@ package canary_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
+	"os"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +22,31 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 	"github.com/aviary-cd/aviary/pkg/topology"
 )
+
+var apiserverProfile = flag.String("apiserver-profile", "", "write the kube-apiserver's CPU profile over the timed work of the first op of BenchmarkDeployApply100 and BenchmarkPromote100 to this file prefix")
+
+// profileAPIServer starts recording the API server's CPU profile for
+// seconds (its /debug/pprof, as the admin user) when -apiserver-profile is
+// set, and returns a function that waits for it and writes it to the
+// prefix with name appended.
+func profileAPIServer(b testing.TB, c *kube.Clients, name string, seconds int) func() {
+	if *apiserverProfile == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		data, err := c.Kube.Discovery().RESTClient().Get().AbsPath("/debug/pprof/profile").
+			Param("seconds", fmt.Sprint(seconds)).Timeout(time.Duration(seconds+30) * time.Second).DoRaw(context.Background())
+		if err == nil {
+			err = os.WriteFile(*apiserverProfile+name, data, 0o644)
+		}
+		if err != nil {
+			b.Errorf("profiling the API server: %v", err)
+		}
+	}()
+	return func() { <-done }
+}
 
 func services(n int) []canarytest.Service {
 	out := make([]canarytest.Service, n)
@@ -65,7 +94,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // and server-side applying 100 Deployments and 100 Services into a fresh
 // namespace. Readiness is excluded. Target: at most 5 s.
 func BenchmarkDeployApply100(b *testing.B) {
-	f := canarytest.Start(b, "bench")
+	f := canarytest.StartWith(b, "bench", devenv.ClusterOptions{Profiling: *apiserverProfile != ""})
 	rel := f.Plan(b, "1.0.0", services(100), nil)
 	var writes atomic.Int64
 	c := countingClients(b, f, &writes)
@@ -89,6 +118,10 @@ func BenchmarkDeployApply100(b *testing.B) {
 			objs = append(append(objs, r.Shared...), r.Deployment)
 			refs = append(refs, r.Image)
 		}
+		wait := func() {}
+		if i == 0 {
+			wait = profileAPIServer(b, c, "-apply.pprof", 8)
+		}
 		b.StartTimer()
 		t0 := time.Now()
 		if err := images.Check(ctx, refs); err != nil {
@@ -100,6 +133,9 @@ func BenchmarkDeployApply100(b *testing.B) {
 		}
 		imagesTime += t1.Sub(t0)
 		applyTime += time.Since(t1)
+		b.StopTimer()
+		wait()
+		b.StartTimer()
 	}
 	b.ReportMetric(float64(imagesTime.Milliseconds())/float64(b.N), "ms-images/op")
 	b.ReportMetric(float64(applyTime.Milliseconds())/float64(b.N), "ms-apply/op")
@@ -139,4 +175,129 @@ func BenchmarkShift100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "vs-writes/op")
+}
+
+// BenchmarkPromote100 measures promote across the 100 canaries of a
+// release whose Deployments are all ready (the readiness wait is the
+// cluster's, excluded by deploying first): each op deploys the next
+// release's 100 canaries untimed, then times Promote. It reports the
+// write requests per promote (every kind) and the time per promote
+// (target: at most 1 s), and logs the requests of each promote by method
+// and resource. AVIARY_BENCH_PARALLEL sets the Env's request parallelism
+// (default 16), to see how much of the time is round trips.
+func BenchmarkPromote100(b *testing.B) {
+	f := canarytest.StartWith(b, "shop", devenv.ClusterOptions{Nodes: 4, Profiling: *apiserverProfile != ""})
+	svcs := services(100)
+	var writes atomic.Int64
+	perKind := &requestTally{}
+	c := writeCountingClients(b, f, &writes, perKind)
+	v1 := f.Plan(b, "1.0.0", svcs, nil)
+	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, topology.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := canary.NewEnv(place, only(c))
+	env.Timeout = 5 * time.Minute
+	if p := os.Getenv("AVIARY_BENCH_PARALLEL"); p != "" {
+		fmt.Sscan(p, &env.Parallel)
+	}
+	ctx := context.Background()
+	if _, err := canary.Deploy(ctx, env, v1.Loaded, canary.DeployOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	var promoteTime time.Duration
+	var promoteWrites int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		rel := f.Plan(b, fmt.Sprintf("1.%d.0", i+1), svcs, nil)
+		if _, err := canary.Deploy(ctx, env, rel.Loaded, canary.DeployOptions{InitialWeight: 10}); err != nil {
+			b.Fatal(err)
+		}
+		writes.Store(0)
+		perKind.reset()
+		wait := func() {}
+		if i == 0 {
+			wait = profileAPIServer(b, c, "-promote.pprof", 12)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if _, err := canary.Promote(ctx, env, rel.Loaded, canary.PromoteOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		promoteTime += time.Since(t0)
+		promoteWrites += writes.Load()
+		b.StopTimer()
+		wait()
+		b.Logf("promote %d: %v, writes %s", i+1, time.Since(t0).Round(time.Millisecond), perKind)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(promoteTime.Milliseconds())/float64(b.N), "ms-promote/op")
+	b.ReportMetric(float64(promoteWrites)/float64(b.N), "writes/op")
+}
+
+// requestTally counts requests by method and resource.
+type requestTally struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (t *requestTally) add(method, path string) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	resource := path
+	for i, p := range parts {
+		if p == "namespaces" && i+2 < len(parts) {
+			resource = parts[i+2]
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[string]int{}
+	}
+	t.n[method+" "+resource]++
+}
+
+func (t *requestTally) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n = nil
+}
+
+func (t *requestTally) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := make([]string, 0, len(t.n))
+	for k := range t.n {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s %d", k, t.n[k]))
+	}
+	return strings.Join(out, ", ")
+}
+
+// writeCountingClients are admin clients that count every write request,
+// and every request by method and resource in tally.
+func writeCountingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64, tally *requestTally) *kube.Clients {
+	cfg, err := kube.RESTConfig(kube.Options{Kubeconfig: f.Cluster.Kubeconfig})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method != http.MethodGet {
+				writes.Add(1)
+			}
+			tally.add(r.Method, r.URL.Path)
+			return rt.RoundTrip(r)
+		})
+	})
+	c, err := kube.NewClients(cfg, kube.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }

@@ -326,6 +326,14 @@ type gateFunc func(ctx context.Context, weight int) error
 
 func (g gateFunc) Check(ctx context.Context, weight int) error { return g(ctx, weight) }
 
+// guardedGate is a GuardedGate from two functions.
+type guardedGate struct {
+	gateFunc
+	guard func(ctx context.Context) error
+}
+
+func (g guardedGate) Guard(ctx context.Context) error { return g.guard(ctx) }
+
 // TestShiftGate walks a schedule with one write per VirtualService per
 // step, consults the gate at every step, and on the gate's failure sends
 // all traffic back to stable and fails as Negative.
@@ -372,5 +380,46 @@ func TestShiftGate(t *testing.T) {
 		if len(ws) != 2 || ws[0].Weight != 100 || ws[1].Weight != 0 {
 			t.Errorf("%s after the gate failed = %v, want 100/0", s, ws)
 		}
+	}
+
+	// A guarded gate's guard, tripping once 10% is written, stops the
+	// schedule in the middle of an hour's pause, before the gate is asked:
+	// traffic goes back to stable at once.
+	tripped := make(chan struct{})
+	var once sync.Once
+	o.Env.Progress = func(msg string) {
+		if strings.HasPrefix(msg, "canary weight 10% ") {
+			once.Do(func() { close(tripped) })
+		}
+	}
+	asked = nil
+	guarded := guardedGate{gateFunc: gate, guard: func(ctx context.Context) error {
+		select {
+		case <-tripped:
+			return outcome.Negative(errors.New("guard: success rate 0%"))
+		case <-ctx.Done():
+			return nil
+		}
+	}}
+	_, err = canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Steps: []int{10, 20}, Pause: time.Hour, Gate: guarded})
+	if outcome.KindOf(err) != outcome.KindNegative || !strings.Contains(err.Error(), "analysis failed at 10%: guard: success rate 0%; all traffic is back on stable") {
+		t.Fatalf("Shift with a tripping guard = %v, want a Negative error saying traffic is back on stable", err)
+	}
+	if len(asked) != 0 {
+		t.Errorf("gate asked at %v, want never: the guard cut the pause short", asked)
+	}
+	for s, ws := range weights(t, c, "shop", "cart", "web", "api") {
+		if len(ws) != 2 || ws[0].Weight != 100 || ws[1].Weight != 0 {
+			t.Errorf("%s after the guard tripped = %v, want 100/0", s, ws)
+		}
+	}
+
+	// A guard that never trips stops with the schedule.
+	quiet := guardedGate{gateFunc: gate, guard: func(ctx context.Context) error { <-ctx.Done(); return nil }}
+	if _, err := canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Steps: []int{10, 20}, Gate: quiet}); err != nil {
+		t.Fatalf("Shift with a quiet guard = %v, want nil", err)
+	}
+	if !cmp.Equal(asked, []int{10, 20}) {
+		t.Errorf("gate asked at %v, want [10 20]", asked)
 	}
 }

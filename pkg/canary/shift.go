@@ -2,6 +2,7 @@ package canary
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -67,19 +68,60 @@ func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Resu
 	} else if err := traffic.CheckWeight(opts.Weight); err != nil {
 		return Result{}, err
 	}
+	return Result{Rows: rows}, e.walk(ctx, rel, canaries, schedule, opts)
+}
+
+// GuardedGate is a Gate that also watches the canaries continuously, as
+// the analysis's fast guard does: Shift runs Guard beside the schedule,
+// from the first weight to the end, and the moment it returns an error the
+// schedule stops — mid-pause or mid-check — and all traffic goes back to
+// stable. Guard returns nil once its ctx is done.
+type GuardedGate interface {
+	Gate
+	Guard(ctx context.Context) error
+}
+
+// walk sets each weight of the schedule, gated; with a guarded gate, the
+// guard runs beside it and cancels it when it trips.
+func (e *Env) walk(ctx context.Context, rel *release, canaries, schedule []int, opts ShiftOptions) error {
+	g, guarded := opts.Gate.(GuardedGate)
+	if !guarded {
+		err := e.steps(ctx, rel, canaries, schedule, opts)
+		return e.backOnFailure(ctx, rel, canaries, err)
+	}
+	sctx, stop := context.WithCancelCause(ctx)
+	guardDone := make(chan struct{})
+	go func() {
+		defer close(guardDone)
+		if err := g.Guard(sctx); err != nil {
+			stop(&guardTrip{err: err})
+		}
+	}()
+	err := e.steps(sctx, rel, canaries, schedule, opts)
+	stop(nil)
+	<-guardDone
+	var trip *guardTrip
+	if errors.As(context.Cause(sctx), &trip) && ctx.Err() == nil {
+		err = &gateError{weight: lowest(rel, canaries), err: trip.err}
+	}
+	return e.backOnFailure(ctx, rel, canaries, err)
+}
+
+// steps walks the schedule: each weight, its pause, the gate.
+func (e *Env) steps(ctx context.Context, rel *release, canaries, schedule []int, opts ShiftOptions) error {
 	for n, w := range schedule {
 		if w > 0 {
 			if err := e.checkCanariesReady(ctx, rel, canaries); err != nil {
-				return Result{Rows: rows}, err
+				return err
 			}
 		}
 		if err := e.setCanaryWeight(ctx, rel, canaries, w); err != nil {
-			return Result{Rows: rows}, err
+			return err
 		}
 		e.progress("canary weight %d%% on %d services %s", w, len(canaries), Bar(w, 20))
 		if n < len(schedule)-1 {
 			if err := e.sleep(ctx, opts.Pause); err != nil {
-				return Result{Rows: rows}, err
+				return err
 			}
 		}
 		if opts.Gate == nil {
@@ -87,15 +129,50 @@ func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Resu
 		}
 		if err := opts.Gate.Check(ctx, w); err != nil {
 			if ctx.Err() != nil {
-				return Result{Rows: rows}, ctx.Err()
+				return ctx.Err()
 			}
-			if back := e.setCanaryWeight(context.WithoutCancel(ctx), rel, canaries, 0); back != nil {
-				return Result{Rows: rows}, fmt.Errorf("analysis failed at %d%%: %w; sending traffic back to stable failed too: %w", w, err, back)
-			}
-			return Result{Rows: rows}, outcome.Negative(fmt.Errorf("analysis failed at %d%%: %w; all traffic is back on stable", w, err))
+			return &gateError{weight: w, err: err}
 		}
 	}
-	return Result{Rows: rows}, nil
+	return nil
+}
+
+// guardTrip is the cause of a schedule cancelled by its guard.
+type guardTrip struct{ err error }
+
+func (g *guardTrip) Error() string { return g.err.Error() }
+
+// gateError is a gate's (or guard's) no at weight: traffic goes back.
+type gateError struct {
+	weight int
+	err    error
+}
+
+func (g *gateError) Error() string { return g.err.Error() }
+
+// backOnFailure sends all traffic back to stable when err is a gate's
+// no, and says so; other errors are returned as they are. The write is
+// made even if ctx was cancelled meanwhile: it must not be left half done.
+func (e *Env) backOnFailure(ctx context.Context, rel *release, canaries []int, err error) error {
+	var no *gateError
+	if !errors.As(err, &no) {
+		return err
+	}
+	if back := e.setCanaryWeight(context.WithoutCancel(ctx), rel, canaries, 0); back != nil {
+		return fmt.Errorf("analysis failed at %d%%: %w; sending traffic back to stable failed too: %w", no.weight, no.err, back)
+	}
+	e.progress("canary weight 0%% on %d services %s: back on stable", len(canaries), Bar(0, 20))
+	return outcome.Negative(fmt.Errorf("analysis failed at %d%%: %w; all traffic is back on stable", no.weight, no.err))
+}
+
+// lowest is the lowest weight any of the canaries was set to: the weight
+// in effect when the guard tripped.
+func lowest(rel *release, canaries []int) int {
+	w := 100
+	for _, i := range canaries {
+		w = min(w, rel.rows[i].Weight)
+	}
+	return w
 }
 
 // setCanaryWeight routes weight percent of each canary's service to it.

@@ -54,6 +54,9 @@ type Analysis struct {
 	// Webhooks are HTTP gates called before each traffic increase and before
 	// promotion; each must answer 2xx.
 	Webhooks []Webhook `json:"webhooks,omitempty" yaml:"webhooks,omitempty"`
+	// Guard is the fast guard read on every scrape; on by default whenever
+	// metrics are measured (see Guard).
+	Guard *Guard `json:"guard,omitempty" yaml:"guard,omitempty"`
 }
 
 // StableComparison is the tolerance of the built-in metrics against stable.
@@ -191,6 +194,12 @@ func (s Analysis) WithDefaults() Analysis {
 		hooks = append(hooks, w)
 	}
 	s.Webhooks = hooks
+	g := Guard{}
+	if s.Guard != nil {
+		g = *s.Guard
+	}
+	g = g.withDefaults()
+	s.Guard = &g
 	return s
 }
 

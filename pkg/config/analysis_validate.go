@@ -88,6 +88,7 @@ func (s Analysis) Problems() []Problem {
 	var l analysisProblems
 	s.measurementProblems(&l)
 	s.thresholdProblems(&l)
+	s.guardProblems(&l)
 	seen := map[string]bool{MetricRequests: true, MetricSuccessRate: true, MetricP99Latency: true}
 	for i, m := range s.Metrics {
 		m.problems(fmt.Sprintf("metrics[%d].", i), seen, &l)

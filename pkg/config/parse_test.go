@@ -36,7 +36,8 @@ func TestParseValid(t *testing.T) {
 		Canary: Canary{
 			Steps: []int{5, 20, 50}, Pause: Duration{Duration: time.Minute}, InitialWeight: 1,
 			Analysis: Analysis{Interval: Duration{Duration: 15 * time.Second}, Measurements: 4, FailureLimit: 1,
-				MinRequests: ptr(50), SuccessRate: ptr(99.5), MaxP99Ms: ptr(300.0)},
+				MinRequests: ptr(50), SuccessRate: ptr(99.5), MaxP99Ms: ptr(300.0),
+				Guard: &Guard{ScrapeInterval: Duration{Duration: time.Second}, Scrapes: 3, MinRequests: ptr(5), SuccessRate: ptr(40.0), P99Factor: ptr(8.0)}},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -180,6 +181,25 @@ topology:
 				`canary.steps[2]: 120 is not a weight in percent (1-100)`,
 				`canary.initialWeight: 10 is not below the first step (10)`,
 				`canary.analysis.successRate: 120 is not a percentage between 0 and 100`,
+			},
+		},
+		{
+			"guard numbers",
+			minimal + `canary:
+  analysis:
+    guard:
+      scrapeInterval: 10ms
+      scrapes: 1
+      minRequests: -1
+      successRate: 101
+      p99Factor: -2
+`,
+			[]string{
+				`canary.analysis.guard.scrapeInterval: 10ms is shorter than 100ms`,
+				`canary.analysis.guard.scrapes: 1: need at least 2, the fewest rate() can work with`,
+				`canary.analysis.guard.minRequests: -1 is negative`,
+				`canary.analysis.guard.successRate: 101 is not a percentage between 0 and 100`,
+				`canary.analysis.guard.p99Factor: -2 is negative`,
 			},
 		},
 	}

@@ -29,10 +29,12 @@ func RouteName(service string) string { return RoutePrefix + service }
 //
 // The objects a Snapshot lists are kept, each to serve once as the base of
 // the next write to it, so that a step that lists a namespace and then
-// writes every route in it makes one request per route instead of two. A
-// stale base costs nothing but a retry: the update carries the
-// resourceVersion it was read at and conflicts. A write the base says is
-// needless is checked against a fresh read before it is skipped.
+// writes every route in it makes one request per route instead of two; so
+// is the object a write returns, so that a second write to the same object
+// (promote changes a DestinationRule before and after the route) needs no
+// read either. A stale base costs nothing but a retry: the update carries
+// the resourceVersion it was read at and conflicts. A write the base says
+// is needless is checked against a fresh read before it is skipped.
 type Router struct {
 	client istioclient.Interface
 
@@ -66,6 +68,26 @@ func (r *Router) takeVS(namespace, name string) *netv1.VirtualService {
 	vs := r.vss[key(namespace, name)]
 	delete(r.vss, key(namespace, name))
 	return vs
+}
+
+// keepVS keeps vs, just written, as the base of the next write to it.
+func (r *Router) keepVS(vs *netv1.VirtualService) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.vss == nil {
+		r.vss = map[string]*netv1.VirtualService{}
+	}
+	r.vss[key(vs.Namespace, vs.Name)] = vs
+}
+
+// keepDR keeps dr, just written, as the base of the next write to it.
+func (r *Router) keepDR(dr *netv1.DestinationRule) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.drs == nil {
+		r.drs = map[string]*netv1.DestinationRule{}
+	}
+	r.drs[key(dr.Namespace, dr.Name)] = dr
 }
 
 // takeDR returns, and forgets, the DestinationRule a Snapshot listed.
@@ -133,15 +155,17 @@ func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []
 		if base := r.takeVS(svc.Namespace, svc.Name); base != nil {
 			next := base.DeepCopy()
 			if SetRoute(next, svc.Name, weights) {
-				_, err := vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
-				return err // a conflict retries with a fresh read
+				return r.updateVS(ctx, next) // a conflict retries with a fresh read
 			}
 		}
 		cur, err := vss.Get(ctx, svc.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			vs := NewVirtualService(svc)
 			SetRoute(vs, svc.Name, weights)
-			_, err = vss.Create(ctx, vs, metav1.CreateOptions{FieldManager: kube.FieldManager})
+			out, err := vss.Create(ctx, vs, metav1.CreateOptions{FieldManager: kube.FieldManager})
+			if err == nil {
+				r.keepVS(out)
+			}
 			return err
 		}
 		if err != nil {
@@ -149,12 +173,21 @@ func (r *Router) SetWeights(ctx context.Context, svc traffic.Service, weights []
 		}
 		next := cur.DeepCopy()
 		if !SetRoute(next, svc.Name, weights) {
+			r.keepVS(cur)
 			return nil
 		}
-		_, err = vss.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
-		return err
+		return r.updateVS(ctx, next)
 	})
 	return kube.Classify(err, "routing %s", svc)
+}
+
+// updateVS writes vs and keeps what the server returned.
+func (r *Router) updateVS(ctx context.Context, vs *netv1.VirtualService) error {
+	out, err := r.client.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, vs, metav1.UpdateOptions{FieldManager: kube.FieldManager})
+	if err == nil {
+		r.keepVS(out)
+	}
+	return err
 }
 
 // NewVirtualService is the VirtualService aviary creates for svc: named

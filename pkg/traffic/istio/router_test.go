@@ -236,3 +236,41 @@ func TestSnapshotServesAsTheBaseOfTheNextWrite(t *testing.T) {
 		t.Errorf("actions of a needless write = %v, want one get", client.Actions())
 	}
 }
+
+// TestWrittenObjectServesAsTheBaseOfTheNextWrite: a second write to an
+// object this router wrote needs no read (promote changes a rule before
+// and after the route); a stale one costs a conflict and a fresh read.
+func TestWrittenObjectServesAsTheBaseOfTheNextWrite(t *testing.T) {
+	ctx := context.Background()
+	client := fake.NewSimpleClientset(userVirtualService())
+	r := New(client)
+	if err := r.SetWeights(ctx, svc, split(90, 10)); err != nil {
+		t.Fatal(err)
+	}
+	client.ClearActions()
+	if err := r.SetWeights(ctx, svc, split(80, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := client.Actions(), 1; len(got) != want || got[0].GetVerb() != "update" {
+		t.Errorf("actions of a second VirtualService write = %v, want one update", got)
+	}
+	stable := []traffic.Subset{{Name: "stable", Labels: map[string]string{"version": "1"}}}
+	canarySubset := []traffic.Subset{{Name: "canary", Labels: map[string]string{"version": "2"}}}
+	if err := r.SetSubsets(ctx, svc, "cart", append(stable, canarySubset...), nil); err != nil {
+		t.Fatal(err)
+	}
+	client.ClearActions()
+	if err := r.SetSubsets(ctx, svc, "cart", stable, []string{"canary"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := client.Actions(); len(got) != 1 || got[0].GetVerb() != "update" {
+		t.Errorf("actions of a second DestinationRule write = %v, want one update", got)
+	}
+	got, err := r.Subsets(ctx, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Name != "stable" {
+		t.Errorf("Subsets() = %v, want stable alone", got)
+	}
+}

@@ -23,8 +23,7 @@ func (r *Router) SetSubsets(ctx context.Context, svc traffic.Service, host strin
 		if base := r.takeDR(svc.Namespace, svc.Name); base != nil {
 			next := base.DeepCopy()
 			if SetSubsets(next, subsets, remove) {
-				_, err := drs.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
-				return err // a conflict retries with a fresh read
+				return r.updateDR(ctx, next) // a conflict retries with a fresh read
 			}
 		}
 		cur, err := drs.Get(ctx, svc.Name, metav1.GetOptions{})
@@ -37,7 +36,10 @@ func (r *Router) SetSubsets(ctx context.Context, svc traffic.Service, host strin
 			// Exported everywhere, like the route naming its subsets.
 			dr.Spec.ExportTo = []string{"*"}
 			SetSubsets(dr, subsets, remove)
-			_, err = drs.Create(ctx, dr, metav1.CreateOptions{FieldManager: kube.FieldManager})
+			out, err := drs.Create(ctx, dr, metav1.CreateOptions{FieldManager: kube.FieldManager})
+			if err == nil {
+				r.keepDR(out)
+			}
 			return err
 		}
 		if err != nil {
@@ -45,12 +47,21 @@ func (r *Router) SetSubsets(ctx context.Context, svc traffic.Service, host strin
 		}
 		next := cur.DeepCopy()
 		if !SetSubsets(next, subsets, remove) {
+			r.keepDR(cur)
 			return nil
 		}
-		_, err = drs.Update(ctx, next, metav1.UpdateOptions{FieldManager: kube.FieldManager})
-		return err
+		return r.updateDR(ctx, next)
 	})
 	return kube.Classify(err, "setting subsets of DestinationRule %s", svc)
+}
+
+// updateDR writes dr and keeps what the server returned.
+func (r *Router) updateDR(ctx context.Context, dr *netv1.DestinationRule) error {
+	out, err := r.client.NetworkingV1().DestinationRules(dr.Namespace).Update(ctx, dr, metav1.UpdateOptions{FieldManager: kube.FieldManager})
+	if err == nil {
+		r.keepDR(out)
+	}
+	return err
 }
 
 // SetSubsets changes dr in place and reports whether anything changed. A

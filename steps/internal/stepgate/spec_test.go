@@ -38,6 +38,10 @@ func TestSpec(t *testing.T) {
 				Inconclusive: analysis.Hold, OnError: analysis.Fail,
 				SuccessRate: ptr(99.9), MaxP99Ms: ptr(500.0),
 				Webhooks: []analysis.Webhook{{Name: "load-test", URL: "https://hooks.example/load", Timeout: analysis.Duration{Duration: 10 * time.Second}, Phases: []analysis.Phase{"step", "promotion"}}},
+				Guard: &analysis.GuardSpec{
+					ScrapeInterval: analysis.Duration{Duration: 15 * time.Second}, Scrapes: 2,
+					MinRequests: ptr(10), SuccessRate: ptr(50.0), P99Factor: ptr(10.0),
+				},
 			}
 			if d := cmp.Diff(want, s); d != "" {
 				t.Errorf("Spec() (-want +got):\n%s", d)

@@ -58,6 +58,7 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 		OnWebhook: func(w analysis.WebhookResult) {
 			s.Progress(fmt.Sprintf("analysis: webhook %s for %s at %d%%: %s", w.Name, w.Service, w.Weight, w.Status))
 		},
+		OnGuard: func(g analysis.GuardTrip) { s.Progress("analysis: the guard fired: " + g.String()) },
 	}
 	// Every step that gates declares request-timeout; 0 takes the default.
 	timeout := s.Duration(RequestTimeoutInput)

@@ -15,6 +15,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/catalog"
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
@@ -44,7 +45,11 @@ func shiftWeight(ctx context.Context, s *step.Session) error {
 		fmt.Sscan(item, &w)
 		steps = append(steps, w)
 	}
-	res, err := canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Steps: steps, Gate: gate})
+	opts := canary.ShiftOptions{Steps: steps, Gate: gate}
+	if s.IsSet("pause") {
+		opts.Pause = s.Duration("pause")
+	}
+	res, err := canary.Shift(ctx, o.Env, o.Plan, opts)
 	if len(res.Rows) > 0 {
 		s.SetOutput("weight", fmt.Sprint(res.Rows[0].Weight))
 	}
@@ -56,7 +61,10 @@ func shiftWeight(ctx context.Context, s *step.Session) error {
 // each namespace topology, feeds a real Prometheus synthetic Istio
 // telemetry for its Deployments as the sidecars of that layout would
 // report it, and walks a schedule gated by the analysis: a healthy canary
-// gets through, one answering 5% errors is sent back to 0% with exit 1.
+// gets through, one answering 5% errors is sent back to 0% with exit 1 by
+// the interval analysis, and one answering nothing but errors is sent back
+// by the fast guard in the middle of a one-minute pause, long before the
+// first measurement (interval 30s) is due.
 func TestShiftGatedByRealPrometheus(t *testing.T) {
 	for _, layout := range []canarytest.Layout{
 		canarytest.SingleCluster("shop"),
@@ -86,15 +94,21 @@ func shiftGated(t *testing.T, layout canarytest.Layout) {
 	tests := []struct {
 		version    string
 		errorRatio float64
+		args       []string
 		wantCode   int
 		wantWeight string
+		wantGuard  bool
 	}{
-		{"1.1.0", 0, 0, "20"},
-		{"1.2.0", 0.05, step.ExitNegative, "0"},
+		{"1.1.0", 0, nil, 0, "20", false},
+		{"1.2.0", 0.05, nil, step.ExitNegative, "0", false},
+		{"1.3.0", 1, []string{"--analysis-interval=30s", "--pause=1m"}, step.ExitNegative, "0", true},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s with %g%% errors", tt.version, tt.errorRatio*100), func(t *testing.T) {
-			rel := f.Plan(t, tt.version, []canarytest.Service{{Name: "cart"}}, nil)
+			// The guard reads every scrape of the test's Prometheus (1s).
+			rel := f.Plan(t, tt.version, []canarytest.Service{{Name: "cart"}}, func(c *config.Config) {
+				c.Canary.Analysis.Guard = &config.Guard{ScrapeInterval: config.Duration{Duration: prom.ScrapeInterval}}
+			})
 			f.Deploy(t, rel, 5)
 			// The canary's pods run in the canary side's namespace; the
 			// clients called the release namespace's host.
@@ -106,19 +120,26 @@ func shiftGated(t *testing.T, layout canarytest.Layout) {
 			// a mesh already serving it; the analysis itself is what is tested.
 			waitForRate(t, prom, canarySeries.Workload)
 			report := filepath.Join(t.TempDir(), "analysis.json")
-			r := canarytest.RunStep(t, catalog.ShiftWeight, shiftWeight, nil,
-				"--plan="+rel.Ref, "--kubeconfig="+kubeconfig, "--holder=test", "--steps=10,20",
-				"--prometheus-url="+prom.URL, "--analysis-interval=2s", "--analysis-measurements=2", "--failure-limit=2",
-				"--analysis-report="+report)
+			args := append([]string{
+				"--plan=" + rel.Ref, "--kubeconfig=" + kubeconfig, "--holder=test", "--steps=10,20",
+				"--prometheus-url=" + prom.URL, "--analysis-interval=2s", "--analysis-measurements=2", "--failure-limit=2",
+				"--analysis-report=" + report}, tt.args...)
+			r := canarytest.RunStep(t, catalog.ShiftWeight, shiftWeight, nil, args...)
 			if r.Code != tt.wantCode || r.Outputs["weight"] != tt.wantWeight {
 				t.Fatalf("shift-weight = exit %d, weight %q; want exit %d, weight %s\n%s", r.Code, r.Outputs["weight"], tt.wantCode, tt.wantWeight, r.Stderr)
 			}
 			weight := 0
 			fmt.Sscan(tt.wantWeight, &weight)
 			f.Check(t, "shift-weight", canarytest.Splits("cart", weight, relNS, "1.0.0", canNS, tt.version))
-			for _, want := range []string{"### Canary analysis", "xychart-beta", "analysis: weight 10%, measurement 1/2"} {
+			wants := []string{"### Canary analysis", "xychart-beta", "analysis: weight 10%, measurement 1/2"}
+			if tt.wantGuard {
+				// No measurement was due yet: the guard alone decided.
+				wants = []string{"### Canary analysis", "**The guard fired** at ", "on cart: success-rate 0.00% (below 50%) over the last 2s",
+					"analysis failed at 10%: canary analysis failed: analysis guard tripped: cart: success-rate 0.00%"}
+			}
+			for _, want := range wants {
 				if !strings.Contains(r.Stderr, want) {
-					t.Errorf("step output lacks %q", want)
+					t.Errorf("step output lacks %q\n%s", want, r.Stderr)
 				}
 			}
 			data, err := os.ReadFile(report)
@@ -138,6 +159,12 @@ func shiftGated(t *testing.T, layout canarytest.Layout) {
 			}
 			if tt.wantCode != 0 && rep.Status != analysis.StatusFail {
 				t.Errorf("report status = %s, want fail", rep.Status)
+			}
+			if tripped := rep.Guard != nil; tripped != tt.wantGuard {
+				t.Errorf("report guard = %+v, want tripped %v", rep.Guard, tt.wantGuard)
+			}
+			if tt.wantGuard && (len(rep.Steps) != 0 || rep.Guard.Metric != analysis.MetricSuccessRate) {
+				t.Errorf("report steps %+v, guard %+v: want no step analysed (the pause was cut short) and the trip on success-rate", rep.Steps, rep.Guard)
 			}
 			// Leave the canary at 0% so that the next release starts clean.
 			canarySeries.RPS = 0
