@@ -63,7 +63,7 @@ func startCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 	if err := c.startEtcd(ctx, bins["etcd"], etcdURL, "http://127.0.0.1:"+strconv.Itoa(ports[1])); err != nil {
 		return nil, err
 	}
-	if err := c.startAPIServer(ctx, bins["kube-apiserver"], etcdURL, ports[2]); err != nil {
+	if err := c.startAPIServer(ctx, bins["kube-apiserver"], etcdURL, ports[2], opts.Profiling); err != nil {
 		return nil, err
 	}
 	if err := c.connect(); err != nil {
@@ -102,7 +102,7 @@ func (c *Cluster) startEtcd(ctx context.Context, bin, clientURL, peerURL string)
 
 // startAPIServer starts kube-apiserver on port over etcd, serving the
 // certificate and tokens writeSecrets wrote, and waits until it is ready.
-func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port int) error {
+func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port int, profiling bool) error {
 	c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
 	dir := c.Dir
 	apiserver, err := startProcess("kube-apiserver", bin, []string{
@@ -119,7 +119,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port 
 		"--service-account-signing-key-file=" + filepath.Join(dir, "sa-key.pem"),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--allow-privileged=true",
-		"--profiling=" + strconv.FormatBool(opts.Profiling),
+		"--profiling=" + strconv.FormatBool(profiling),
 		"--enable-priority-and-fairness=false",
 		"--endpoint-reconciler-type=none",
 		"--v=0",
