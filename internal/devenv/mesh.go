@@ -46,6 +46,7 @@ type Mesh struct {
 	answers    tally // what the clients received
 	received   tally // what the pods received
 	srv        *http.Server
+	watchCtx   context.Context // ends on Close
 	stopWatch  context.CancelFunc
 
 	mu      sync.Mutex
@@ -87,8 +88,9 @@ func NewMesh(ctx context.Context, opts MeshOptions) (_ *Mesh, err error) {
 			_ = m.Close()
 		}
 	}()
+	m.watchCtx = watchCtx
 	for _, c := range opts.Clusters {
-		if err := m.watch(ctx, watchCtx, c); err != nil {
+		if err := m.Watch(ctx, c); err != nil {
 			return nil, err
 		}
 	}
@@ -124,10 +126,11 @@ func (m *Mesh) Answers() Tally { return m.answers.snapshot() }
 // each answered: what the pods' sidecars report.
 func (m *Mesh) Received() Tally { return m.received.snapshot() }
 
-// watch keeps a server for every running pod of c, from an informer on
-// its pods and ReplicaSets (a pod's workload is its ReplicaSet's
-// Deployment). It returns once the informer has synced.
-func (m *Mesh) watch(ctx, watchCtx context.Context, c *Cluster) error {
+// Watch serves the pods of one more cluster: it keeps a server for every
+// running pod of c, from an informer on its pods and ReplicaSets (a pod's
+// workload is its ReplicaSet's Deployment), until Close. It returns once
+// the informer has synced.
+func (m *Mesh) Watch(ctx context.Context, c *Cluster) error {
 	factory := informers.NewSharedInformerFactory(c.Client(), 0)
 	pods := factory.Core().V1().Pods().Informer()
 	rsLister := factory.Apps().V1().ReplicaSets().Lister()
@@ -158,7 +161,7 @@ func (m *Mesh) watch(ctx, watchCtx context.Context, c *Cluster) error {
 	}); err != nil {
 		return fmt.Errorf("watching the pods of %s: %w", c.Name, err)
 	}
-	factory.Start(watchCtx.Done())
+	factory.Start(m.watchCtx.Done())
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			return fmt.Errorf("listing %v of %s for the mesh: %w", typ, c.Name, errors.Join(ctx.Err(), errors.New("cache not synced")))

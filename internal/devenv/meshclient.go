@@ -235,45 +235,37 @@ func (s *callStream) setRate(rps float64) {
 // maxInFlight bounds the requests of one stream waiting for an answer.
 const maxInFlight = 512
 
+// run sends requests at the stream's rate: every few milliseconds it sends
+// those due since the rate was set, so that a late wake-up (a busy
+// machine) is made up for and the rate holds on average.
 func (s *callStream) run() {
 	rps := s.call.RPS
 	inFlight := make(chan struct{}, maxInFlight)
-	var next <-chan time.Time
-	var ticker *time.Ticker
-	reset := func() {
-		if ticker != nil {
-			ticker.Stop()
-			ticker, next = nil, nil
-		}
-		if rps > 0 {
-			ticker = time.NewTicker(time.Duration(float64(time.Second) / rps))
-			next = ticker.C
-		}
-	}
-	reset()
-	defer func() {
-		if ticker != nil {
-			ticker.Stop()
-		}
-	}()
+	since, sent := time.Now(), 0
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
 		case rps = <-s.rate:
-			reset()
-		case <-next:
-			select {
-			case inFlight <- struct{}{}:
-			default:
-				continue // too many waiting: the caller is saturated
+			since, sent = time.Now(), 0
+		case now := <-tick.C:
+			due := int(rps*now.Sub(since).Seconds()) - sent
+			for ; due > 0; due-- {
+				sent++
+				select {
+				case inFlight <- struct{}{}:
+				default:
+					continue // too many waiting: the caller is saturated
+				}
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					defer func() { <-inFlight }()
+					s.once1()
+				}()
 			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer func() { <-inFlight }()
-				s.once1()
-			}()
 		}
 	}
 }

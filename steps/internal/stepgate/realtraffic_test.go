@@ -91,7 +91,7 @@ func TestShiftWithRealTraffic(t *testing.T) {
 }
 
 // promote runs promote's operation for rel: the canary becomes stable.
-func promote(t *testing.T, f *canarytest.Fixture, rel canarytest.Release) {
+func promote(t testing.TB, f *canarytest.Fixture, rel canarytest.Release) {
 	t.Helper()
 	f.Setup(t, rel, "promote", func(ctx context.Context, o *canary.Opened) error {
 		_, err := canary.Promote(ctx, o.Env, o.Plan, canary.PromoteOptions{})
@@ -103,7 +103,7 @@ func promote(t *testing.T, f *canarytest.Fixture, rel canarytest.Release) {
 // the call, split between versions as want (percent) within 5 points, and
 // returns the counts. A route change reaches requests within a second, so
 // it counts afresh until the split holds, for at most 60 s.
-func waitAnswers(t *testing.T, mesh *devenv.Mesh, host string, want map[string]int, n int) map[string]int {
+func waitAnswers(t testing.TB, mesh *devenv.Mesh, host string, want map[string]int, n int) map[string]int {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
