@@ -21,10 +21,12 @@ import (
 //   - split-off-max-pts: the largest gap, in points, between a weight
 //     shift-weight's operation set (10, 25, 50, 75, 90) and the share of
 //     2,000 answers the canary gave;
+//
 //   - to-first-p50-ms, to-first-p99-ms: from Shift's return (the
 //     VirtualService written) at 0 → 50% to the first answer from the
 //     canary; to-last-p50-ms, to-last-p99-ms: at 50 → 0% to the canary's
 //     last answer (requests sent after the write); 20 changes each;
+//
 //   - failing-reached, failing-failed, users-saw, rollback-s: a canary at
 //     10% starts answering 30% errors; shift-weight (steps 20,50; analysis
 //     every 5 s, 2 measurements, failure limit 1) runs: the requests that
@@ -32,7 +34,7 @@ import (
 //     answer, how many it failed, how many failures reached the frontend,
 //     and the seconds from the errors' start to the canary's last answer.
 //
-//	go test -run '^$' -bench RealTraffic -benchtime 1x ./steps/internal/stepgate
+//     go test -run '^$' -bench RealTraffic -benchtime 1x ./steps/internal/stepgate
 func BenchmarkRealTraffic(b *testing.B) {
 	f := canarytest.Start(b, "shop") // skips under -short
 	ist := f.WithIstiod(b)
@@ -176,4 +178,3 @@ func percentile(xs []float64, p float64) float64 {
 	i := int(math.Ceil(p/100*float64(len(s)))) - 1
 	return s[min(max(i, 0), len(s)-1)]
 }
-
