@@ -2,10 +2,16 @@ package stepgate_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
@@ -22,10 +28,11 @@ import (
 //     shift-weight's operation set (10, 25, 50, 75, 90) and the share of
 //     2,000 answers the canary gave;
 //
-//   - to-first-p50-ms, to-first-p99-ms: from Shift's return (the
-//     VirtualService written) at 0 → 50% to the first answer from the
-//     canary; to-last-p50-ms, to-last-p99-ms: at 50 → 0% to the canary's
-//     last answer (requests sent after the write); 20 changes each;
+//   - to-first-p50-ms, to-first-p99-ms: from the VirtualService's write
+//     (the time a watch on it hears of the change) at 0 → 50% to the
+//     first request answered by the canary; to-last-p50-ms,
+//     to-last-p99-ms: at 50 → 0% to the last request answered by the
+//     canary (0 when none was sent after the write); 20 changes each;
 //
 //   - failing-reached, failing-failed, users-saw, rollback-s: a canary at
 //     10% starts answering 30% errors; shift-weight (steps 20,50; analysis
@@ -50,17 +57,26 @@ func BenchmarkRealTraffic(b *testing.B) {
 		b.Fatal(err)
 	}
 	waitAnswers(b, mesh, host, map[string]int{"1.0.0": 100}, 400)
+	writes := watchWrites(b, f, "cart")
+	// shiftTo sets the canary's weight and returns when the
+	// VirtualService was written.
 	shiftTo := func(rel canarytest.Release, w int) time.Time {
 		b.Helper()
+		before := time.Now()
 		f.Setup(b, rel, "shift-weight", func(ctx context.Context, o *canary.Opened) error {
 			_, err := canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Weight: w})
 			return err
 		})
-		return time.Now()
+		return writes.after(b, before)
 	}
 
+	// Each iteration releases two versions of its own: n.1.0 (shifted,
+	// then promoted) and n.2.0 (failing, rolled back and removed).
+	n := 0
 	for b.Loop() {
-		v2 := f.Plan(b, "1.1.0", []canarytest.Service{{Name: "cart"}}, nil)
+		n++
+		good, bad := fmt.Sprintf("%d.1.0", n), fmt.Sprintf("%d.2.0", n)
+		v2 := f.Plan(b, good, []canarytest.Service{{Name: "cart"}}, nil)
 		f.Deploy(b, v2, 0)
 
 		// Observed split against each weight.
@@ -70,7 +86,7 @@ func BenchmarkRealTraffic(b *testing.B) {
 			time.Sleep(time.Second) // istiod's push, well past
 			from := time.Now()
 			answers := waitCount(b, mesh, host, from, 2000)
-			got := 100 * float64(answers.ByVersion()["1.1.0"]) / float64(len(answers))
+			got := 100 * float64(answers.ByVersion()[good]) / float64(len(answers))
 			b.Logf("weight %d%%: the canary gave %.1f%% of %d answers (%s after the write)", w, got, len(answers), from.Sub(written).Round(time.Millisecond))
 			worst = max(worst, math.Abs(got-float64(w)))
 		}
@@ -82,12 +98,12 @@ func BenchmarkRealTraffic(b *testing.B) {
 		var toFirst, toLast []float64
 		for range 20 {
 			written := shiftTo(v2, 50)
-			first := waitFirst(b, mesh, host, "1.1.0", written)
-			toFirst = append(toFirst, ms(first.Sub(written)))
+			first := waitFirst(b, mesh, host, good, written)
+			toFirst = append(toFirst, ms(max(first.Sub(written), 0)))
 			time.Sleep(500 * time.Millisecond)
 			written = shiftTo(v2, 0)
 			time.Sleep(2 * time.Second) // any late canary answer has come by now
-			last := lastFrom(mesh.Answers().Since(written).To(host), "1.1.0")
+			last := lastFrom(mesh.Answers().Since(written).To(host), good)
 			toLast = append(toLast, ms(max(last.Sub(written), 0)))
 		}
 		b.Logf("0 → 50%%, ms to the canary's first answer: %v", toFirst)
@@ -99,11 +115,11 @@ func BenchmarkRealTraffic(b *testing.B) {
 		promote(b, f, v2)
 
 		// A failing canary, caught by the interval analysis.
-		v3 := f.Plan(b, "1.2.0", []canarytest.Service{{Name: "cart"}}, nil)
+		v3 := f.Plan(b, bad, []canarytest.Service{{Name: "cart"}}, nil)
 		f.Deploy(b, v3, 10)
-		waitForRate(b, prom, canary.DeploymentName("cart", "1.2.0"))
+		waitForRate(b, prom, canary.DeploymentName("cart", bad))
 		errorsStart := time.Now()
-		mesh.Set("cart", canary.VersionValue("1.2.0"), devenv.Behaviour{ErrorRatio: 0.3})
+		mesh.Set("cart", canary.VersionValue(bad), devenv.Behaviour{ErrorRatio: 0.3})
 		r := canarytest.RunStep(b, catalog.ShiftWeight, shiftWeight, nil,
 			"--plan="+v3.Ref, "--kubeconfig="+f.Cluster.Kubeconfig, "--holder=bench", "--steps=20,50",
 			"--prometheus-url="+prom.URL, "--analysis-interval=5s", "--analysis-measurements=2", "--failure-limit=1")
@@ -112,11 +128,16 @@ func BenchmarkRealTraffic(b *testing.B) {
 		}
 		time.Sleep(2 * time.Second)
 		reached := mesh.Received().Since(errorsStart).To(host)
-		last := lastFrom(reached, "1.2.0")
-		b.ReportMetric(float64(reached.ByVersion()["1.2.0"]), "failing-reached")
-		b.ReportMetric(float64(reached.Failed()["1.2.0"]), "failing-failed")
-		b.ReportMetric(float64(mesh.Answers().Since(errorsStart).To(host).Failed()["1.2.0"]), "users-saw")
+		last := lastFrom(reached, bad)
+		b.ReportMetric(float64(reached.ByVersion()[bad]), "failing-reached")
+		b.ReportMetric(float64(reached.Failed()[bad]), "failing-failed")
+		b.ReportMetric(float64(mesh.Answers().Since(errorsStart).To(host).Failed()[bad]), "users-saw")
 		b.ReportMetric(last.Sub(errorsStart).Seconds(), "rollback-s")
+		// The pipeline's failure path: rollback removes the canary.
+		f.Setup(b, v3, "rollback", func(ctx context.Context, o *canary.Opened) error {
+			_, err := canary.Rollback(ctx, o.Env, o.Plan)
+			return err
+		})
 	}
 }
 
@@ -164,6 +185,58 @@ func lastFrom(answers devenv.Tally, version string) time.Time {
 		}
 	}
 	return last
+}
+
+// vsWrites are the times a watch heard of changes to a VirtualService.
+type vsWrites struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+// watchWrites watches the VirtualService name in the fixture's namespace
+// until the benchmark ends.
+func watchWrites(b *testing.B, f *canarytest.Fixture, name string) *vsWrites {
+	b.Helper()
+	istio, err := istioclient.NewForConfig(f.Cluster.RESTConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := istio.NetworkingV1().VirtualServices(f.Namespace).Watch(context.Background(), metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Stop)
+	ws := &vsWrites{}
+	go func() {
+		for ev := range w.ResultChan() {
+			if ev.Type == watch.Added || ev.Type == watch.Modified {
+				ws.mu.Lock()
+				ws.times = append(ws.times, time.Now())
+				ws.mu.Unlock()
+			}
+		}
+	}()
+	return ws
+}
+
+// after returns when the first write after t was heard.
+func (ws *vsWrites) after(b *testing.B, t time.Time) time.Time {
+	b.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ws.mu.Lock()
+		for _, at := range ws.times {
+			if at.After(t) {
+				ws.mu.Unlock()
+				return at
+			}
+		}
+		ws.mu.Unlock()
+		if time.Now().After(deadline) {
+			b.Fatalf("no VirtualService write heard in 10 s after %s", t)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
