@@ -99,8 +99,12 @@
 // status (default 503), which Istio reports as response_code 503 and gRPC
 // turns into UNAVAILABLE; istiod's default retry policy makes gRPC retry it
 // once, so fewer failures reach the caller than the pods answered, as in a
-// mesh. A weight change reaches the requests 0.1 to 0.5 s after the route
-// is written. Telemetry (synthetic counters that follow set rates exactly)
+// mesh. With several clusters (each its own PodCIDR) and an istiod reading
+// them all, callers reach pods across clusters through istiod's merged
+// endpoints, and answers carry each pod's cluster (Tally.ByCluster,
+// destination_cluster). A weight change reaches the requests 20 to 120 ms
+// after the VirtualService is written (BenchmarkRealTraffic in
+// steps/internal/stepgate). Telemetry (synthetic counters that follow set rates exactly)
 // stays for tests that need exact numbers.
 //
 // Everything at once (used by hack/devenv):

@@ -225,3 +225,72 @@ func runVersion(t *testing.T, c *devenv.Cluster, namespace, app, version string,
 		t.Fatalf("creating Service %s in %s: %v", app, c.Name, err)
 	}
 }
+
+// TestMeshAcrossClusters: with two clusters in one mesh (istiod of the
+// first reading the second through a remote secret) and cart's subsets by
+// cluster split 75/25, a frontend in the first cluster gets answers from
+// each cluster's pods in that split, over more than 1,000 requests.
+func TestMeshAcrossClusters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two real clusters and istiod")
+	}
+	ctx := context.Background()
+	clusters := devenv.StartClusters(t, 2, devenv.ClusterOptions{})
+	one, two := clusters[0], clusters[1]
+	for _, c := range clusters {
+		runCart(t, c, "shop", 2)
+	}
+	for _, c := range clusters {
+		waitPodIPs(t, c, "shop", "app=cart", 2)
+	}
+	ist := devenv.StartIstiod(t, one, devenv.IstiodOptions{Remotes: []*devenv.Cluster{two}, Env: []string{"PILOT_DEBOUNCE_AFTER=10ms"}})
+	mesh := devenv.StartMesh(t, devenv.MeshOptions{Clusters: clusters})
+	istio, err := istioclient.NewForConfig(one.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr := &netv1.DestinationRule{ObjectMeta: metav1.ObjectMeta{Name: "cart", Namespace: "shop"}}
+	dr.Spec.Host = "cart"
+	dr.Spec.Subsets = []*apiv1.Subset{
+		{Name: "stable", Labels: map[string]string{"topology.istio.io/cluster": one.ClusterID}},
+		{Name: "canary", Labels: map[string]string{"topology.istio.io/cluster": two.ClusterID}},
+	}
+	if _, err := istio.NetworkingV1().DestinationRules("shop").Create(ctx, dr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	vs := &netv1.VirtualService{ObjectMeta: metav1.ObjectMeta{Name: "cart", Namespace: "shop"}}
+	vs.Spec.Hosts = []string{"cart"}
+	vs.Spec.Http = []*apiv1.HTTPRoute{{Name: "aviary-cart", Route: []*apiv1.HTTPRouteDestination{
+		{Destination: &apiv1.Destination{Host: "cart", Subset: "stable"}, Weight: 75},
+		{Destination: &apiv1.Destination{Host: "cart", Subset: "canary"}, Weight: 25},
+	}}}
+	if _, err := istio.NetworkingV1().VirtualServices("shop").Create(ctx, vs, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const host = "cart.shop.svc.cluster.local"
+	if _, err := mesh.Call(devenv.CallerOptions{
+		Workload: "frontend", Namespace: "shop", Istiod: ist,
+		Calls: []devenv.Call{{Host: host, RPS: 200}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{one.ClusterID: 75, two.ClusterID: 25}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		from := time.Now()
+		time.Sleep(6 * time.Second)
+		answers := mesh.Answers().Since(from).To(host)
+		got := answers.ByCluster()
+		off := splitOff(got, want)
+		if len(answers) < 1000 {
+			off = fmt.Sprintf("only %d answers", len(answers))
+		}
+		if off == "" {
+			t.Logf("answers by cluster: %v", got)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("answers by cluster = %v, want %v%% within 5 points: %s", got, want, off)
+		}
+	}
+}

@@ -64,6 +64,16 @@ func (t Tally) ByVersion() map[string]int {
 	return out
 }
 
+// ByCluster counts answers by the answering pod's cluster ID ("" for
+// requests no pod answered).
+func (t Tally) ByCluster() map[string]int {
+	out := map[string]int{}
+	for _, a := range t {
+		out[a.Cluster]++
+	}
+	return out
+}
+
 // Failed counts answers whose status is not 200, by version.
 func (t Tally) Failed() map[string]int {
 	out := map[string]int{}
