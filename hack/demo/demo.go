@@ -145,7 +145,7 @@ func (d *demo) prepare(ctx context.Context) error {
 	if d.app, err = newApp(src, filepath.Join(d.work, "shop"), d.env.Registry.Host, d.opts.Topology); err != nil {
 		return err
 	}
-	if err := d.env.startMesh(ctx, d.out, d.app.Namespaces); err != nil {
+	if err := d.env.startTraffic(ctx, d.out, d.app.Namespaces, d.app.Services); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "  app         $DEMO/shop: git repository of examples/sample-app (%s), images in the demo registry\n", joinNames(d.app.Services))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
 )
 
@@ -37,9 +38,10 @@ type actResult struct {
 }
 
 // Analysis settings for the demo: short windows so that a traffic step is
-// judged in seconds. Prometheus scrapes every second.
+// judged in seconds. Prometheus scrapes every second; a 10% canary gets
+// about 10 real requests a second, so a 5 s window holds about 50.
 var analysisArgs = []string{
-	"--analysis-interval=3s",
+	"--analysis-interval=5s",
 	"--analysis-measurements=2",
 	"--failure-limit=1",
 	"--min-requests=10",
@@ -101,14 +103,18 @@ func (d *demo) release(ctx context.Context, n int, a act) (*actResult, error) {
 		return res, err
 	}
 
-	d.setTelemetry(a, res.Version)
+	d.setBehaviour(a, res.Version)
 	shiftArgs := append(d.kubeArgs(res.PlanRef), d.analysis("shift-weight")...) // the schedule comes from aviary.yaml
 	want := 0
 	if a.Faulty != "" {
 		want = 1
 	}
+	shiftStart := time.Now()
 	if _, err := d.step(ctx, "shift-weight", want, shiftArgs...); err != nil {
 		return res, err
+	}
+	if a.Faulty != "" {
+		d.showErrors(a.Faulty, shiftStart, time.Now())
 	}
 	if err := d.showRoutes(ctx); err != nil {
 		return res, err
@@ -158,27 +164,42 @@ func (d *demo) kubeArgs(planRef string, more ...string) []string {
 
 func (d *demo) planRepo() string { return d.env.Registry.Host + "/" + d.app.Product + "/plans" }
 
-// setTelemetry makes the release's new version of the faulty service
+// setBehaviour makes the release's new version of the faulty service
 // answer errors; everything else is healthy.
-func (d *demo) setTelemetry(a act, version string) {
+func (d *demo) setBehaviour(a act, version string) {
 	if a.Faulty == "" {
-		fmt.Fprintf(d.out, "\n   telemetry: every version is healthy (no errors, p99 %d ms)\n", meshP99ms)
+		fmt.Fprintf(d.out, "\n   workloads: every version is healthy (no errors)\n")
 		return
 	}
-	d.env.Mesh.SetErrorRatio(a.Faulty, canary.VersionValue(version), a.ErrorRatio)
-	fmt.Fprintf(d.out, "\n   telemetry: %s %s now answers %.0f%% of its requests with HTTP 500 (stable stays healthy)\n",
+	d.env.Mesh.Set(a.Faulty, canary.VersionValue(version), devenv.Behaviour{ErrorRatio: a.ErrorRatio, ErrorCode: 500})
+	fmt.Fprintf(d.out, "\n   workloads: %s %s now answers %.0f%% of its requests with HTTP 500 (stable stays healthy)\n",
 		a.Faulty, version, a.ErrorRatio*100)
 }
 
-// showRoutes reads and prints the live routes.
+// showRoutes reads and prints the live routes, with the answers each
+// version gave once traffic runs.
 func (d *demo) showRoutes(ctx context.Context) error {
 	routes, err := readRoutes(ctx, d.env.Dynamic, d.env.Cluster.Client(), d.app.Namespace)
 	if err != nil {
 		return err
 	}
+	if err := d.env.Traffic.start(ctx, d.env.Cluster.Client(), routes); err != nil {
+		return err
+	}
 	d.lastRoutes = routes
-	printRoutes(d.out, d.app.Namespace, routes)
+	printRoutes(d.out, d.app.Namespace, routes, d.env.Traffic.measure())
 	return nil
+}
+
+// showErrors prints the errors a faulty service's pods answered, and those
+// that reached its callers, while a step ran and after it.
+func (d *demo) showErrors(service string, from, to time.Time) {
+	during := d.env.Traffic.between(from, to)[service]
+	after := d.env.Traffic.measure()[service]
+	fmt.Fprintf(d.out, "   %s while shift-weight ran (%s): %.1f errors/s answered, %.1f/s reached its callers (gRPC retried the others)\n",
+		service, round(to.Sub(from)), during.Failed, during.UsersSaw)
+	fmt.Fprintf(d.out, "   %s after the rollback (%s window): %.1f errors/s answered, %.1f/s reached its callers\n",
+		service, trafficWindow, after.Failed, after.UsersSaw)
 }
 
 // publishImages builds, pushes and signs the images of a release: a new

@@ -147,15 +147,20 @@ func subsetVersions(dr unstructured.Unstructured) map[string]string {
 	return out
 }
 
-// printRoutes prints the routes as a small table.
-func printRoutes(out io.Writer, namespace string, routes []route) {
+// printRoutes prints the routes as a small table and, when traffic runs,
+// the answers each version gave per second beside the weights.
+func printRoutes(out io.Writer, namespace string, routes []route, traffic map[string]served) {
 	fmt.Fprintf(out, "   live routes in namespace %s (VirtualService weights, DestinationRule subsets):\n", namespace)
 	if len(routes) == 0 {
 		fmt.Fprintln(out, "     (no VirtualService yet)")
 		return
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "     SERVICE\tSTABLE\tCANARY\tWEIGHTS stable/canary\tPHASE")
+	header := "     SERVICE\tSTABLE\tCANARY\tWEIGHTS stable/canary\tPHASE"
+	if traffic != nil {
+		header += "\tANSWERS/s stable/canary\t5xx/s (users saw)"
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range routes {
 		canaryAt := dash(r.Canary)
 		for _, d := range r.Dests {
@@ -163,10 +168,40 @@ func printRoutes(out io.Writer, namespace string, routes []route) {
 				canaryAt += " in " + d.Namespace
 			}
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\n", r.Service, dash(r.Stable), canaryAt,
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s", r.Service, dash(r.Stable), canaryAt,
 			fmt.Sprintf("%3d / %-3d %s", r.StableWeight, r.CanaryWeight, bar(r.CanaryWeight)), dash(r.Phase))
+		if s, ok := traffic[r.Service]; ok {
+			fmt.Fprintf(tw, "\t%s\t%s", answerSplit(r, s), fmt.Sprintf("%.1f (%.1f)", s.Failed, s.UsersSaw))
+		}
+		fmt.Fprintln(tw)
 	}
 	_ = tw.Flush()
+}
+
+// answerSplit writes the answers per second of the stable and canary
+// versions and their share, as "90 / 10  (90% / 10%)"; answers of other
+// versions (a route not yet pushed) are added after a plus.
+func answerSplit(r route, s served) string {
+	var stable, canaryRate, other, total float64
+	for v, n := range s.PerSecond {
+		switch {
+		case v == r.Stable && v != "":
+			stable += n
+		case v == r.Canary && v != "":
+			canaryRate += n
+		default:
+			other += n
+		}
+		total += n
+	}
+	if total == 0 {
+		return "no answers"
+	}
+	text := fmt.Sprintf("%3.0f / %-3.0f (%2.0f%% / %2.0f%%)", stable, canaryRate, 100*stable/total, 100*canaryRate/total)
+	if other > 0 {
+		text += fmt.Sprintf(" + %.0f other", other)
+	}
+	return text
 }
 
 // bar draws the canary's share of 20 cells.

@@ -14,7 +14,7 @@ import (
 )
 
 // envTools are the programs the local environment runs.
-var envTools = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "prometheus"}
+var envTools = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "prometheus", "pilot-discovery"}
 
 // ensureTools finds every program of the environment, building the missing
 // ones once (toolcache caches them). Building the Kubernetes binaries takes
@@ -32,7 +32,7 @@ func ensureTools(ctx context.Context, out io.Writer) error {
 	}
 	if len(missing) == 0 {
 		dir, _ := toolcache.CacheDir()
-		fmt.Fprintf(out, "  tools       etcd, Kubernetes %s, kwok, Prometheus: cached (%s)\n", kubeVersion(), dir)
+		fmt.Fprintf(out, "  tools       etcd, Kubernetes %s, kwok, Prometheus, istiod: cached (%s)\n", kubeVersion(), dir)
 		return nil
 	}
 	dir, err := toolcache.CacheDir()
@@ -44,6 +44,11 @@ func ensureTools(ctx context.Context, out io.Writer) error {
 		if strings.HasPrefix(t.Name, "kube-") {
 			fmt.Fprintf(out, "              The Kubernetes binaries take about ten minutes on two cores.\n")
 			break
+		}
+	}
+	for _, t := range missing {
+		if t.Name == "pilot-discovery" {
+			fmt.Fprintf(out, "              istiod (pilot-discovery) takes 12 to 15 CPU-minutes more.\n")
 		}
 	}
 	start := time.Now()

@@ -73,6 +73,40 @@
 // Prometheus takes about 6 s to report its first rate (target discovery
 // runs every 5 s).
 //
+// Real requests (Mesh): a workload simulator whose requests are routed by
+// a real istiod. Every pod kwok runs with an "app" label gets a gRPC server
+// on a loopback address, answering as its "version" label; callers send a
+// steady rate through gRPC's proxyless xDS resolver (a bootstrap of their
+// own per caller, node metadata GENERATOR=grpc), with a dialer that maps
+// each pod IP istiod hands out to that pod's server (the API server
+// refuses loopback addresses in EndpointSlices):
+//
+//	mesh := devenv.StartMesh(t, devenv.MeshOptions{Clusters: []*devenv.Cluster{c}})
+//	prom := devenv.StartPrometheus(t, mesh.Target)
+//	caller, err := mesh.Call(devenv.CallerOptions{Workload: "frontend", Namespace: "shop", Istiod: ist,
+//		Calls: []devenv.Call{{Host: "cart.shop.svc.cluster.local", Port: 80, RPS: 200}}})
+//	caller.SetRate("cart.shop.svc.cluster.local", 50)
+//	mesh.Set("cart", "1.2.0", devenv.Behaviour{ErrorRatio: 0.3, Latency: 20 * time.Millisecond}) // while running
+//	mesh.Answers().Since(t0).To(host).ByVersion()  // what the callers got, by the answering pod's version
+//	mesh.Received().Since(t0).To(host).Failed()    // every attempt the pods answered, failures by version
+//
+// Both ends report istio_requests_total and
+// istio_request_duration_milliseconds with Istio's labels (reporter
+// "source" and "destination", source_workload, destination_workload (the
+// pod's Deployment), destination_version, destination_service_name,
+// destination_cluster, response_code, grpc_response_status, ...), so the
+// analysis's queries read them as a mesh's. A failure is a bare HTTP
+// status (default 503), which Istio reports as response_code 503 and gRPC
+// turns into UNAVAILABLE; istiod's default retry policy makes gRPC retry it
+// once, so fewer failures reach the caller than the pods answered, as in a
+// mesh. With several clusters (each its own PodCIDR) and an istiod reading
+// them all, callers reach pods across clusters through istiod's merged
+// endpoints, and answers carry each pod's cluster (Tally.ByCluster,
+// destination_cluster). A weight change reaches the requests 20 to 120 ms
+// after the VirtualService is written (BenchmarkRealTraffic in
+// steps/internal/stepgate). Telemetry (synthetic counters that follow set rates exactly)
+// stays for tests that need exact numbers.
+//
 // Everything at once (used by hack/devenv):
 //
 //	env, err := devenv.Up(ctx, devenv.Options{Clusters: 3, Registry: true, Prometheus: true})

@@ -175,7 +175,7 @@ func shiftGated(t *testing.T, layout canarytest.Layout) {
 
 // waitForRate waits until Prometheus reports requests to workload over a
 // window as short as the analysis interval the test uses.
-func waitForRate(t *testing.T, prom *devenv.Prometheus, workload string) {
+func waitForRate(t testing.TB, prom *devenv.Prometheus, workload string) {
 	t.Helper()
 	q := fmt.Sprintf(`sum(rate(istio_requests_total{destination_workload=%q}[2s]))`, workload)
 	deadline := time.Now().Add(30 * time.Second)
