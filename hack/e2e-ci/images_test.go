@@ -84,7 +84,10 @@ func TestVerifyOwnImages(t *testing.T) {
 	p := &plan.Plan{
 		Version: "0.0.0-e2e",
 		Source:  plan.Source{Repository: stepimage.DefaultSourceRepository, Commit: f.revision, Time: time.Unix(0, 0)},
-		Config:  config.Config{Product: "aviary"},
+		// A plan carries a valid release config: the images as its
+		// services, in a topology (which verify-artifacts does not read).
+		Config: config.Config{Product: "aviary", Topology: config.Topology{Kind: config.SingleCluster,
+			Targets: []config.Target{{Role: config.RoleRelease, Namespace: "aviary"}}}},
 	}
 	// The images as the adapters pin them (TestReleasePins checks the pins).
 	pinned := pinnedRefs(t, f.pinned)
@@ -97,6 +100,8 @@ func TestVerifyOwnImages(t *testing.T) {
 			svc += "-" + r.Variant
 		}
 		p.Services = append(p.Services, plan.Service{Name: svc, Image: r.Ref, Tag: r.Tag})
+		repo, _, _ := strings.Cut(r.Ref, "@")
+		p.Config.Services = append(p.Config.Services, config.Service{Name: svc, Image: repo, Manifests: "deploy/" + svc})
 	}
 	art, err := plan.Pack(ctx, p, nil)
 	if err != nil {
