@@ -160,6 +160,8 @@ func TestSupported(t *testing.T) {
 	apcn := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RoleCanary, "east", "shop-canary"), target(config.RolePassive, "west", "shop")}})
 	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "a"), target(config.RolePassive, "", "b")}})
 	delta := place(config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
+	remote := delta
+	remote.Canary = config.RemoteHost
 	tests := []struct {
 		p    Placement
 		step string
@@ -172,11 +174,14 @@ func TestSupported(t *testing.T) {
 		{canaryNS, "promote", ""},
 		{canaryNS, "rollback", ""},
 		{apcn, "deploy-canary", ""},
-		{apcn, "rebuild-cluster", "moves traffic between clusters, which needs a mesh across them"},
+		{apcn, "rebuild-cluster", ""},
 		{bgns, "rebuild-cluster", ""},
 		{bgns, "shift-weight", "has no canary side; it releases with rebuild-cluster"},
 		{single, "rebuild-cluster", "has no passive side to rebuild"},
-		{delta, "deploy-canary", "does not drive topology delta-canary-cluster yet"},
+		{delta, "deploy-canary", ""},
+		{delta, "promote", ""},
+		{delta, "rebuild-cluster", "has no passive side to rebuild"},
+		{remote, "shift-weight", "across separate meshes yet"},
 	}
 	for _, tt := range tests {
 		err := Supported(tt.p, tt.step)

@@ -39,11 +39,20 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 )
 
-// Fixture is one cluster and one registry, and the topology a test
-// releases into.
+// Fixture is one cluster (or, for a cluster layout, one per context of
+// Layout.Clusters) and one registry, and the topology a test releases
+// into.
 type Fixture struct {
-	Cluster  *devenv.Cluster
-	Registry *devenv.Registry
+	// Cluster is the one cluster, or the home cluster of a cluster layout
+	// (the one holding the route, the lock and the record).
+	Cluster *devenv.Cluster
+	// Clusters are a cluster layout's clusters by kubeconfig context;
+	// empty for one cluster.
+	Clusters map[string]*devenv.Cluster
+	// AdminKubeconfig reaches every cluster with admin rights, a context
+	// per cluster of a cluster layout.
+	AdminKubeconfig string
+	Registry        *devenv.Registry
 	// Namespace is the release namespace (the route's, the lock's).
 	Namespace string
 	Layout    Layout
@@ -76,17 +85,54 @@ func StartLayout(t testing.TB, layout Layout, opts devenv.ClusterOptions) *Fixtu
 	}
 	f := &Fixture{
 		Registry:  devenv.StartRegistry(t, devenv.RegistryOptions{}),
-		Cluster:   devenv.StartCluster(t, opts),
 		Namespace: layout.Namespaces[0],
 		Layout:    layout,
 	}
-	f.RouteChecks = []RouteCheck{f.ObjectsCheck}
-	for _, ns := range layout.Namespaces {
-		if err := f.Cluster.EnsureNamespace(context.Background(), ns); err != nil {
+	if len(layout.Clusters) == 0 {
+		f.Cluster = devenv.StartCluster(t, opts)
+		f.AdminKubeconfig = f.Cluster.Kubeconfig
+	} else {
+		clusters := devenv.StartNamedClusters(t, layout.Clusters, opts)
+		f.Cluster, f.Clusters = clusters[0], map[string]*devenv.Cluster{}
+		files := map[string]string{}
+		for _, c := range clusters {
+			f.Clusters[c.Name], files[c.Name] = c, c.Kubeconfig
+		}
+		f.AdminKubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+		if err := devenv.MergeKubeconfigs(f.AdminKubeconfig, files); err != nil {
 			t.Fatal(err)
 		}
 	}
+	f.RouteChecks = []RouteCheck{f.ObjectsCheck}
+	for _, c := range f.all() {
+		for _, ns := range layout.Namespaces {
+			if err := c.EnsureNamespace(context.Background(), ns); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	return f
+}
+
+// all returns every cluster of the fixture, the home first.
+func (f *Fixture) all() []*devenv.Cluster {
+	if len(f.Layout.Clusters) == 0 {
+		return []*devenv.Cluster{f.Cluster}
+	}
+	out := make([]*devenv.Cluster, len(f.Layout.Clusters))
+	for i, name := range f.Layout.Clusters {
+		out[i] = f.Clusters[name]
+	}
+	return out
+}
+
+// In returns the cluster of kubeconfig context name; "" is the home
+// cluster.
+func (f *Fixture) In(name string) *devenv.Cluster {
+	if c, ok := f.Clusters[name]; ok {
+		return c
+	}
+	return f.Cluster
 }
 
 // Service is one service of a test release.

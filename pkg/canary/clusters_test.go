@@ -1,0 +1,189 @@
+package canary_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/pkg/canary"
+	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/kube"
+)
+
+// TestClusterCanaries walks three releases through the topologies whose
+// canaries run in a cluster of their own, on real control planes joined in
+// one mesh by cluster subsets: first release → deploy 1.1.0 → 10% → 50% →
+// promote → rollback, then 1.2.0 deployed at 20% and rolled back before
+// promotion. Every step runs twice, the second run changing nothing. After
+// every step a real istiod of the cluster that decides the traffic, with a
+// remote secret for each other cluster, is asked over xDS what a client
+// sidecar there receives: each weight and the pod IPs behind it, which
+// come from the cluster the step should have put that version in.
+func TestClusterCanaries(t *testing.T) {
+	for _, layout := range []canarytest.Layout{
+		canarytest.DeltaCanaryCluster("shop"),
+		canarytest.RebuiltCanaryCluster("shop"),
+		canarytest.GatewayRoutedClusters("shop"),
+	} {
+		t.Run(layout.Name, func(t *testing.T) { clusterCanaries(t, layout) })
+	}
+}
+
+func clusterCanaries(t *testing.T, layout canarytest.Layout) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	f.WithMeshIstiods(t, layout.Clusters[0])
+	const ns = "shop"
+	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
+	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	v3 := f.Plan(t, "1.2.0", svcs, nil)
+	twice := clusterTwice(t, f)
+	hasAll := func(when string, want map[string]string) {
+		t.Helper()
+		fp := clusterFingerprint(t, f)
+		for name, prefix := range want {
+			if prefix == "" {
+				if _, ok := fp[name]; ok {
+					t.Errorf("%s: %s exists, want it gone", when, name)
+				}
+				continue
+			}
+			if !hasPrefix(fp[name], prefix) {
+				t.Errorf("%s: %s = %q, want %s", when, name, fp[name], prefix)
+			}
+		}
+	}
+	home := layout.Clusters[0] + "/" + ns
+
+	twice("first release", v1, "deploy-canary", deployAt(0))
+	f.Check(t, "the first release",
+		canarytest.ServesIn("cart", rel, ns, "1.0.0"), canarytest.ServesIn("web", rel, ns, "1.0.0"), canarytest.ServesIn("api", rel, ns, "1.0.0"))
+
+	res := twice("deploy 1.1.0", v2, "deploy-canary", deployAt(0))
+	if got, want := res.Services(canary.Changed), []string{"cart", "web"}; !cmp.Equal(got, want) {
+		t.Errorf("changed services = %v, want %v (api's content did not change)", got, want)
+	}
+	hasAll("after deploying 1.1.0", map[string]string{
+		rel + "/" + ns + "/deployment/cart-v1-0-0":    "replicas=3",
+		can + "/" + ns + "/deployment/cart-v1-1-0":    "replicas=3",
+		can + "/" + ns + "/deployment/api-v1-1-0":     "",
+		can + "/" + ns + "/deployment/api-v1-0-0":     "",
+		home + "/record/aviary-record-cart":           "canary=1.1.0,phase=canary,plan=",
+		home + "/virtualservice/cart":                 "{",
+		rel + "/" + ns + "/deployment/cart-v1-1-0":    "",
+		can + "/" + ns + "/service/cart":              "selector=app:cart",
+		can + "/" + ns + "/virtualservice/cart":       "",
+		can + "/" + ns + "/destinationrule/cart":      "",
+		can + "/" + ns + "/record/aviary-record-cart": "",
+	})
+	f.Check(t, "deploying 1.1.0 at 0%",
+		canarytest.ServesIn("cart", rel, ns, "1.0.0"), canarytest.ServesIn("web", rel, ns, "1.0.0"), canarytest.ServesIn("api", rel, ns, "1.0.0"))
+
+	for _, w := range []int{10, 50} {
+		twice("shift", v2, "shift-weight", shiftTo(w))
+		f.Check(t, "shifting to "+itoa(w)+"%",
+			canarytest.SplitsAcross("cart", w, ns, rel, "1.0.0", can, "1.1.0"),
+			canarytest.SplitsAcross("web", w, ns, rel, "1.0.0", can, "1.1.0"),
+			canarytest.ServesIn("api", rel, ns, "1.0.0"))
+	}
+
+	twice("promote", v2, "promote", promoteKeeping(1))
+	hasAll("after promote", map[string]string{
+		rel + "/" + ns + "/deployment/cart-v1-1-0": "replicas=3 ",
+		rel + "/" + ns + "/deployment/cart-v1-0-0": "replicas=1 ",
+		rel + "/" + ns + "/deployment/api-v1-0-0":  "replicas=2 ",
+		can + "/" + ns + "/deployment/cart-v1-1-0": "",
+		can + "/" + ns + "/deployment/web-v1-1-0":  "",
+		home + "/record/aviary-record-cart":        "phase=promoted,plan=",
+	})
+	f.Check(t, "promote",
+		canarytest.ServesIn("cart", rel, ns, "1.1.0"), canarytest.ServesIn("web", rel, ns, "1.1.0"), canarytest.ServesIn("api", rel, ns, "1.0.0"))
+
+	res = twice("rollback", v2, "rollback", rollback)
+	if got, want := res.Services(canary.RolledBack), []string{"cart", "web"}; !cmp.Equal(got, want) {
+		t.Errorf("rolled back = %v, want %v", got, want)
+	}
+	hasAll("after rollback", map[string]string{
+		rel + "/" + ns + "/deployment/cart-v1-0-0": "replicas=3 ",
+		rel + "/" + ns + "/deployment/cart-v1-1-0": "replicas=0 ",
+	})
+	f.Check(t, "rollback",
+		canarytest.ServesIn("cart", rel, ns, "1.0.0"), canarytest.ServesIn("web", rel, ns, "1.0.0"), canarytest.ServesIn("api", rel, ns, "1.0.0"))
+
+	twice("deploy 1.2.0", v3, "deploy-canary", deployAt(20))
+	f.Check(t, "deploying 1.2.0 at 20%",
+		canarytest.SplitsAcross("cart", 20, ns, rel, "1.0.0", can, "1.2.0"),
+		canarytest.SplitsAcross("web", 20, ns, rel, "1.0.0", can, "1.2.0"),
+		canarytest.ServesIn("api", rel, ns, "1.0.0"))
+	twice("rollback of 1.2.0", v3, "rollback", rollback)
+	hasAll("after rolling 1.2.0 back", map[string]string{
+		can + "/" + ns + "/deployment/cart-v1-2-0": "",
+		rel + "/" + ns + "/deployment/cart-v1-0-0": "replicas=3 ",
+	})
+	f.Check(t, "rolling 1.2.0 back",
+		canarytest.ServesIn("cart", rel, ns, "1.0.0"), canarytest.ServesIn("web", rel, ns, "1.0.0"), canarytest.ServesIn("api", rel, ns, "1.0.0"))
+}
+
+// clusterTwice runs a step's operation twice with the admin kubeconfig of
+// every cluster, and fails the test if the second run changed any cluster
+// or reported other versions or weights.
+func clusterTwice(t *testing.T, f *canarytest.Fixture) func(string, canarytest.Release, string, op) canary.Result {
+	return func(name string, r canarytest.Release, step string, fn op) canary.Result {
+		t.Helper()
+		res := do(t, f, r, step, f.AdminKubeconfig, fn)
+		after := clusterFingerprint(t, f)
+		again := do(t, f, r, step, f.AdminKubeconfig, fn)
+		if diff := cmp.Diff(after, clusterFingerprint(t, f)); diff != "" {
+			t.Errorf("%s: running %s a second time changed the clusters (-first +second):\n%s", name, step, diff)
+		}
+		if diff := cmp.Diff(res.Rows, again.Rows, cmpopts.IgnoreFields(canary.Row{}, "Status", "Note")); diff != "" {
+			t.Errorf("%s: running %s a second time reports other versions or weights (-first +second):\n%s", name, step, diff)
+		}
+		return res
+	}
+}
+
+// clusterFingerprint is fingerprint over every cluster of the fixture,
+// each key prefixed with the cluster's context, plus each Service's
+// selector.
+func clusterFingerprint(t *testing.T, f *canarytest.Fixture) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, name := range f.Layout.Clusters {
+		c, err := kube.Connect(context.Background(), kube.Options{Kubeconfig: f.In(name).Kubeconfig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range fingerprint(t, c, f) {
+			out[name+"/"+k] = v
+		}
+		for _, ns := range f.Layout.Namespaces {
+			svcs, err := c.Kube.CoreV1().Services(ns).List(context.Background(), metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range svcs.Items {
+				sel, _ := json.Marshal(s.Spec.Selector)
+				out[name+"/"+ns+"/service/"+s.Name] = "selector=" + trimJSON(string(sel))
+			}
+		}
+	}
+	return out
+}
+
+// trimJSON turns {"app":"cart"} into app:cart.
+func trimJSON(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r != '{' && r != '}' && r != '"' {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
