@@ -187,3 +187,54 @@ func trimJSON(s string) string {
 	}
 	return string(out)
 }
+
+// TestActivePassiveClusterSwitch runs active-passive-canary-namespace on
+// two real control planes of one mesh: the canary half in the release
+// cluster (canaries in shop-canary beside shop), then, when the release
+// closes, rebuild-cluster's cluster switch: the passive cluster rebuilt
+// from the plan and switched to, then the release cluster rebuilt too so
+// that both are equal. A real istiod of the release cluster (where the
+// route lives), with a remote secret for the other, is asked over xDS
+// after every step.
+func TestActivePassiveClusterSwitch(t *testing.T) {
+	layout := canarytest.ActivePassiveCanaryNamespace("shop", "shop-canary")
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	f.WithMeshIstiods(t, canarytest.ReleaseCluster)
+	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
+	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "api", Content: "same"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	twice := clusterTwice(t, f)
+
+	twice("first release", v1, "deploy-canary", deployAt(0))
+	twice("deploy 1.1.0", v2, "deploy-canary", deployAt(30))
+	f.Check(t, "deploying 1.1.0 at 30%", canarytest.Splits("cart", 30, "shop", "1.0.0", "shop-canary", "1.1.0"), canarytest.Serves("api", "shop", "1.0.0"))
+	twice("promote", v2, "promote", promoteKeeping(1))
+	f.Check(t, "promote", canarytest.ServesIn("cart", rel, "shop", "1.1.0"), canarytest.ServesIn("api", rel, "shop", "1.0.0"))
+
+	rebuild := func(side string, sw bool) op {
+		return func(ctx context.Context, e *canary.Env, o *canary.Opened) (canary.Result, error) {
+			r, err := canary.Rebuild(ctx, e, o.Plan, canary.RebuildOptions{Passive: side, Switch: sw})
+			return r.Result, err
+		}
+	}
+	rebuildOnce := func(name string, r canarytest.Release, fn op) {
+		t.Helper()
+		do(t, f, r, "rebuild-cluster", f.AdminKubeconfig, fn)
+	}
+	rebuildOnce("switch to the passive cluster", v2, rebuild(can, true))
+	f.Check(t, "switching to the passive cluster", canarytest.ServesIn("cart", can, "shop", "1.1.0"), canarytest.ServesIn("api", can, "shop", "1.1.0"))
+	rebuildOnce("rebuild the release cluster", v2, rebuild("active", false))
+	f.Check(t, "rebuilding the release cluster", canarytest.ServesIn("cart", can, "shop", "1.1.0"), canarytest.ServesIn("api", can, "shop", "1.1.0"))
+	fp := clusterFingerprint(t, f)
+	for _, c := range []string{rel, can} {
+		for _, d := range []string{"cart-v1-1-0", "api-v1-1-0"} {
+			if _, ok := fp[c+"/shop/deployment/"+d]; !ok {
+				t.Errorf("after both rebuilds, %s has no Deployment %s", c, d)
+			}
+		}
+		if _, ok := fp[c+"/shop/deployment/cart-v1-0-0"]; ok {
+			t.Errorf("after both rebuilds, %s still runs cart 1.0.0", c)
+		}
+	}
+}

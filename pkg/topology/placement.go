@@ -84,6 +84,19 @@ type Placement struct {
 	Switch config.Separation
 }
 
+// Spans reports whether the placement's sides and routes are in more than
+// one cluster (kubeconfig context).
+func (p Placement) Spans() bool {
+	seen := map[string]bool{}
+	for _, s := range p.Sides {
+		seen[s.Context] = true
+	}
+	for _, r := range p.Routes {
+		seen[r.Context] = true
+	}
+	return len(seen) > 1
+}
+
 // Home is where the release's lock and record live: the first route place.
 func (p Placement) Home() Location { return p.Routes[0] }
 

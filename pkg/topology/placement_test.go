@@ -193,3 +193,42 @@ func TestSupported(t *testing.T) {
 		}
 	}
 }
+
+func TestRebuildSide(t *testing.T) {
+	place := func(topo config.Topology) Placement {
+		t.Helper()
+		p, err := Place(topo, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "blue"), target(config.RolePassive, "", "green")}})
+	bgc := place(config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RolePassive, "west", "shop")}})
+	single := place(config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}})
+	tests := []struct {
+		p          Placement
+		name       string
+		want, side string // want: the role picked; else side: the error's words
+	}{
+		{bgns, "green", "passive", "green"},
+		{bgns, "blue", "active", "blue"},
+		{bgns, "passive", "passive", "green"},
+		{bgc, "west", "passive", "west"},
+		{bgc, "active", "active", "east"},
+		{bgc, "shop", "", `"shop" names both sides of the blue-green-clusters topology; give "active" or "east" for one side, "passive" or "west" for the other`},
+		{bgns, "shop-test", "", `"shop-test" is not a side of the blue-green-namespaces topology: give "active" or "blue" for one side, "passive" or "green" for the other`},
+		{single, "shop", "", "has no passive side to rebuild"},
+	}
+	for _, tt := range tests {
+		target, other, err := RebuildSide(tt.p, tt.name)
+		switch {
+		case tt.want == "" && (outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), tt.side)):
+			t.Errorf("RebuildSide(%s, %q) = %v, want an Invalid error saying %q", tt.p.Kind, tt.name, err, tt.side)
+		case tt.want != "" && err != nil:
+			t.Errorf("RebuildSide(%s, %q) = %v, want the %s side", tt.p.Kind, tt.name, err, tt.want)
+		case tt.want != "" && (string(target.Role) != tt.want || target.Name(other) != tt.side):
+			t.Errorf("RebuildSide(%s, %q) = %s named %q, want %s named %q", tt.p.Kind, tt.name, target.Role, target.Name(other), tt.want, tt.side)
+		}
+	}
+}
