@@ -3,6 +3,8 @@ package canary_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,9 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/internal/faultproxy"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/kube"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
 // TestClusterCanaries walks three releases through the topologies whose
@@ -237,4 +241,84 @@ func TestActivePassiveClusterSwitch(t *testing.T) {
 			t.Errorf("after both rebuilds, %s still runs cart 1.0.0", c)
 		}
 	}
+}
+
+// TestClusterFaults breaks the canary cluster's API server halfway through
+// steps that write to both clusters of delta-canary-cluster (a fault proxy
+// answers 503 to its writes of one kind), and checks that the step fails
+// as an external error naming that cluster, that no traffic ever goes to a
+// side that is not ready, and that a re-run with the cluster healthy again
+// converges. It also checks that the release's one lock is a Lease in the
+// deciding cluster alone.
+func TestClusterFaults(t *testing.T) {
+	layout := canarytest.DeltaCanaryCluster("shop")
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	f.WithMeshIstiods(t, canarytest.ReleaseCluster)
+	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
+	svcs := []canarytest.Service{{Name: "cart"}, {Name: "web"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	proxy, kc := f.Proxied(t, can)
+	writes := func(method, resource string) {
+		proxy.SetPlan(func(_ int, r *http.Request) faultproxy.Fault {
+			if r.Method == method && strings.Contains(r.URL.Path, "/"+resource) {
+				return faultproxy.Status5xx
+			}
+			return faultproxy.None
+		})
+	}
+	healthy := func() { proxy.SetPlan(func(int, *http.Request) faultproxy.Fault { return faultproxy.None }) }
+	failing := func(step string, r canarytest.Release, fn op) {
+		t.Helper()
+		ctx, o := open(t, f, r, step, kc)
+		defer o.Close(ctx)
+		_, err := fn(ctx, o.Env, o)
+		if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "in cluster "+can+": ") {
+			t.Fatalf("%s with the canary cluster failing = %v, want an external error naming cluster %s", step, err, can)
+		}
+		t.Logf("%s with the canary cluster failing: %v", step, err)
+	}
+
+	do(t, f, v1, "deploy-canary", kc, deployAt(0))
+	ctx, o := open(t, f, v2, "deploy-canary", kc)
+	for name, c := range f.Clusters {
+		leases, err := c.Client().CoordinationV1().Leases("shop").List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{rel: 1, can: 0}[name]; len(leases.Items) != want {
+			t.Errorf("while a step runs, cluster %s holds %d Leases in shop, want %d (the lock is in the deciding cluster alone)", name, len(leases.Items), want)
+		}
+	}
+	o.Close(ctx)
+
+	writes(http.MethodPatch, "deployments")
+	failing("deploy-canary", v2, deployAt(20))
+	f.Check(t, "deploy-canary failing in the canary cluster",
+		canarytest.ServesIn("cart", rel, "shop", "1.0.0"), canarytest.ServesIn("web", rel, "shop", "1.0.0"))
+	healthy()
+	do(t, f, v2, "deploy-canary", kc, deployAt(20))
+	f.Check(t, "re-running deploy-canary",
+		canarytest.SplitsAcross("cart", 20, "shop", rel, "1.0.0", can, "1.1.0"),
+		canarytest.SplitsAcross("web", 20, "shop", rel, "1.0.0", can, "1.1.0"))
+
+	writes(http.MethodDelete, "deployments")
+	failing("promote", v2, promoteKeeping(1))
+	// The new version was rolled out, ready, in the release cluster before
+	// traffic moved to it: only removing the canary cluster's copy failed.
+	f.Check(t, "promote failing in the canary cluster",
+		canarytest.ServesIn("cart", rel, "shop", "1.1.0"), canarytest.ServesIn("web", rel, "shop", "1.1.0"))
+	healthy()
+	do(t, f, v2, "promote", kc, promoteKeeping(1))
+	fp := clusterFingerprint(t, f)
+	for _, d := range []string{"cart-v1-1-0", "web-v1-1-0"} {
+		if _, ok := fp[can+"/shop/deployment/"+d]; ok {
+			t.Errorf("after re-running promote, the canary cluster still runs %s", d)
+		}
+		if !hasPrefix(fp[rel+"/shop/deployment/"+d], "replicas=2 ") {
+			t.Errorf("after re-running promote, the release cluster's %s = %q, want 2 replicas", d, fp[rel+"/shop/deployment/"+d])
+		}
+	}
+	f.Check(t, "re-running promote",
+		canarytest.ServesIn("cart", rel, "shop", "1.1.0"), canarytest.ServesIn("web", rel, "shop", "1.1.0"))
 }
