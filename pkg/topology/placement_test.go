@@ -162,6 +162,8 @@ func TestSupported(t *testing.T) {
 	delta := place(config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
 	remote := delta
 	remote.Canary = config.RemoteHost
+	remoteGW := place(config.Topology{Kind: config.GatewayRoutedClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
+		target(config.RoleGateway, "gw", "shop"), withIngress(target(config.RoleStable, "east", "shop"), "10.0.0.1:80"), withIngress(target(config.RoleCanary, "west", "shop"), "canary.example:443")}})
 	tests := []struct {
 		p    Placement
 		step string
@@ -181,7 +183,8 @@ func TestSupported(t *testing.T) {
 		{delta, "deploy-canary", ""},
 		{delta, "promote", ""},
 		{delta, "rebuild-cluster", "has no passive side to rebuild"},
-		{remote, "shift-weight", "across separate meshes yet"},
+		{remote, "shift-weight", ""},
+		{remoteGW, "deploy-canary", "across separate meshes yet"},
 	}
 	for _, tt := range tests {
 		err := Supported(tt.p, tt.step)
@@ -231,4 +234,9 @@ func TestRebuildSide(t *testing.T) {
 			t.Errorf("RebuildSide(%s, %q) = %s named %q, want %s named %q", tt.p.Kind, tt.name, target.Role, target.Name(other), tt.want, tt.side)
 		}
 	}
+}
+
+func withIngress(t config.Target, addr string) config.Target {
+	t.Ingress = addr
+	return t
 }

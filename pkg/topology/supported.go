@@ -34,10 +34,19 @@ func Supported(p Placement, step string) error {
 	return outcome.Invalidf("%s does not act on a topology", step)
 }
 
-// separate refuses the separations no step drives yet.
+// separate refuses the separations no step drives yet: separate meshes
+// are driven where the route lives beside the stable side and reaches the
+// canary cluster through its ingress gateway (delta-canary-cluster,
+// rebuilt-canary-cluster); a blue/green switch or a gateway cluster across
+// separate meshes is not.
 func separate(step string, p Placement, sep config.Separation) error {
-	if sep == config.RemoteHost {
-		return outcome.Invalidf("%s does not drive topology %s across separate meshes yet (a ServiceEntry per cluster's ingress gateway); join the clusters in one mesh (Istio multi-primary or primary-remote) and route by cluster subsets", step, p.Kind)
+	if sep != config.RemoteHost {
+		return nil
+	}
+	stable, _ := p.Part(config.PartStable)
+	local := step != "rebuild-cluster" && len(p.Routes) == 1 && p.Home().Context == stable.Context
+	if !local {
+		return outcome.Invalidf("%s does not drive topology %s across separate meshes yet: separate meshes are driven when the route lives in the stable cluster (delta-canary-cluster, rebuilt-canary-cluster); join the clusters in one mesh (topology.mesh: one) for %s", step, p.Kind, p.Kind)
 	}
 	return nil
 }

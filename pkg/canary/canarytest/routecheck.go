@@ -26,6 +26,25 @@ type Share struct {
 	// Cluster is the kubeconfig context of the cluster the pods run in;
 	// "" is the fixture's home cluster.
 	Cluster string
+	// Address, with separate meshes, is the ingress gateway of Cluster's
+	// mesh that the deciding cluster sends the share to (its IP): the
+	// address behind the share there; Cluster's ingress gateway then
+	// routes to the pods.
+	Address string
+}
+
+// SplitsRemote expects weight percent of service's traffic sent to the
+// ingress gateway address of canaryCluster's mesh, where its pods of the
+// canary version in namespace serve it, and the rest to the stable version
+// in namespace of stableCluster (the home).
+func SplitsRemote(service string, weight int, namespace, stableCluster, stable, canaryCluster, canary, address string) Expect {
+	e := SplitsAcross(service, weight, namespace, stableCluster, stable, canaryCluster, canary)
+	for i := range e.Shares {
+		if e.Shares[i].Cluster == canaryCluster {
+			e.Shares[i].Address = address
+		}
+	}
+	return e
 }
 
 // Expect is where a service's traffic should go: its shares, in any order,
@@ -117,6 +136,10 @@ func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, 
 			if d.Weight == 0 {
 				continue
 			}
+			if strings.HasSuffix(d.Destination.Host, ".global") {
+				got = append(got, Share{Weight: d.Weight, Address: f.entryAddress(ctx, t, ic, d.Destination.Host)})
+				continue
+			}
 			ns := namespaceOf(d.Destination.Host, f.Namespace)
 			version, cluster := "", f.home()
 			if d.Destination.Subset != "" {
@@ -144,6 +167,10 @@ func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, 
 			if wantShares[i].Cluster == "" {
 				wantShares[i].Cluster = f.home()
 			}
+			if wantShares[i].Address != "" {
+				// The route names the address; its ingress check follows it.
+				wantShares[i] = Share{Weight: wantShares[i].Weight, Address: wantShares[i].Address}
+			}
 		}
 		sortShares(wantShares)
 		if diff := cmp.Diff(wantShares, got); diff != "" {
@@ -151,7 +178,7 @@ func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, 
 			continue
 		}
 		for _, s := range got {
-			if s.Version == "" {
+			if s.Version == "" || s.Address != "" {
 				continue
 			}
 			pods, err := f.In(s.Cluster).Client().CoreV1().Pods(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version)})
@@ -163,6 +190,23 @@ func (f *Fixture) ObjectsCheck(ctx context.Context, t testing.TB, after string, 
 			}
 		}
 	}
+}
+
+// entryAddress is the address of the endpoint of the ServiceEntry in the
+// release namespace that makes host a mesh host.
+func (f *Fixture) entryAddress(ctx context.Context, t testing.TB, ic istioclient.Interface, host string) string {
+	t.Helper()
+	list, err := ic.NetworkingV1().ServiceEntries(f.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, se := range list.Items {
+		if slices.Contains(se.Spec.Hosts, host) && len(se.Spec.Endpoints) > 0 {
+			return se.Spec.Endpoints[0].Address
+		}
+	}
+	t.Errorf("no ServiceEntry in %s makes %s a host", f.Namespace, host)
+	return ""
 }
 
 // home is the kubeconfig context of the home cluster ("" for one cluster).

@@ -75,6 +75,10 @@ func (f *Fixture) xdsCheck(probe *xdsprobe.Probe, client string) RouteCheck {
 		for _, w := range want {
 			wantShares := make([]string, 0, len(w.Shares))
 			for _, s := range w.Shares {
+				if s.Address != "" {
+					wantShares = append(wantShares, shareKey(s.Weight, []string{s.Address}))
+					continue
+				}
 				ips, err := f.In(s.Cluster).PodIPs(ctx, s.Namespace, fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version))
 				if err != nil {
 					t.Fatal(err)
