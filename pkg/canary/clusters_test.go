@@ -15,13 +15,15 @@ import (
 	"github.com/aviary-cd/aviary/internal/faultproxy"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
 
 // TestClusterCanaries walks three releases through the topologies whose
 // canaries run in a cluster of their own, on real control planes joined in
-// one mesh by cluster subsets: first release → deploy 1.1.0 → 10% → 50% →
+// one mesh by cluster subsets (delta and rebuilt: each step with only its
+// Roles of examples/rbac/delta-canary-cluster, in each cluster): first release → deploy 1.1.0 → 10% → 50% →
 // promote → rollback, then 1.2.0 deployed at 20% and rolled back before
 // promotion. Every step runs twice, the second run changing nothing. After
 // every step a real istiod of the cluster that decides the traffic, with a
@@ -47,7 +49,15 @@ func clusterCanaries(t *testing.T, layout canarytest.Layout) {
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
 	v2 := f.Plan(t, "1.1.0", svcs, nil)
 	v3 := f.Plan(t, "1.2.0", svcs, nil)
-	twice := clusterTwice(t, f)
+	var roles map[string]string
+	if layout.RolesDir() == string(config.DeltaCanaryCluster) {
+		// Each step with only its Roles of examples/rbac, per cluster.
+		roles = map[string]string{}
+		for _, step := range []string{"deploy-canary", "shift-weight", "promote", "rollback"} {
+			roles[step] = f.KubeconfigFor(t, step)
+		}
+	}
+	twice := clusterTwiceAs(t, f, roles)
 	hasAll := func(when string, want map[string]string) {
 		t.Helper()
 		fp := clusterFingerprint(t, f)
@@ -138,11 +148,21 @@ func clusterCanaries(t *testing.T, layout canarytest.Layout) {
 // every cluster, and fails the test if the second run changed any cluster
 // or reported other versions or weights.
 func clusterTwice(t *testing.T, f *canarytest.Fixture) func(string, canarytest.Release, string, op) canary.Result {
+	return clusterTwiceAs(t, f, nil)
+}
+
+// clusterTwiceAs is clusterTwice with the kubeconfig of each step in
+// kubeconfigs, the admin one for a step it lacks.
+func clusterTwiceAs(t *testing.T, f *canarytest.Fixture, kubeconfigs map[string]string) func(string, canarytest.Release, string, op) canary.Result {
 	return func(name string, r canarytest.Release, step string, fn op) canary.Result {
 		t.Helper()
-		res := do(t, f, r, step, f.AdminKubeconfig, fn)
+		kc := f.AdminKubeconfig
+		if k, ok := kubeconfigs[step]; ok {
+			kc = k
+		}
+		res := do(t, f, r, step, kc, fn)
 		after := clusterFingerprint(t, f)
-		again := do(t, f, r, step, f.AdminKubeconfig, fn)
+		again := do(t, f, r, step, kc, fn)
 		if diff := cmp.Diff(after, clusterFingerprint(t, f)); diff != "" {
 			t.Errorf("%s: running %s a second time changed the clusters (-first +second):\n%s", name, step, diff)
 		}

@@ -13,9 +13,10 @@ import (
 	"github.com/aviary-cd/aviary/pkg/step"
 )
 
-// TestClusterBlueGreen runs the step on two real control planes joined in
-// one mesh (blue-green-clusters: the release cluster active, the canary
-// cluster passive, the route in both). After every switch a real istiod of
+// TestClusterBlueGreen runs the step, with only its Roles of
+// examples/rbac/blue-green-clusters in each cluster, on two real control
+// planes joined in one mesh (blue-green-clusters: the release cluster
+// active, the canary cluster passive, the route in both). After every switch a real istiod of
 // each cluster, with a remote secret for the other, is asked over xDS what
 // a client sidecar there receives, and the pod IPs behind the one weight
 // must come from the cluster switched to. It switches to the passive
@@ -30,10 +31,11 @@ func TestClusterBlueGreen(t *testing.T) {
 	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}}
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
 	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	kc := f.KubeconfigFor(t, "rebuild-cluster")
 	rebuild := func(r canarytest.Release, side string, extra ...string) canarytest.Ran {
 		t.Helper()
 		return canarytest.RunStep(t, catalog.RebuildCluster, run, nil,
-			append([]string{"--plan=" + r.Ref, "--kubeconfig=" + f.AdminKubeconfig, "--side=" + side, "--holder=test"}, extra...)...)
+			append([]string{"--plan=" + r.Ref, "--kubeconfig=" + kc, "--side=" + side, "--holder=test"}, extra...)...)
 	}
 	serves := func(after, cluster, version string) {
 		t.Helper()

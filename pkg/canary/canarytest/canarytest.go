@@ -302,11 +302,42 @@ func Roles(t testing.TB, layout, step string) []rbacv1.Role {
 
 // KubeconfigFor returns a kubeconfig of an identity holding only the Roles
 // of step for the fixture's layout (examples/rbac/<layout>/<step>.yaml),
-// each in its namespace.
+// each in its namespace; for a cluster layout, each in the cluster of the
+// target its aviary.dev/target annotation names, the kubeconfig holding a
+// context per cluster.
 func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
 	t.Helper()
-	roles := Roles(t, f.Layout.Name, step)
-	kc := f.Cluster.KubeconfigForRole(t, roles[0].Namespace, roles[0].Rules)
+	roles := Roles(t, f.Layout.RolesDir(), step)
+	if len(f.Layout.Clusters) == 0 {
+		return kubeconfigIn(t, f.Cluster, roles)
+	}
+	byCluster := map[string][]rbacv1.Role{}
+	for _, r := range roles {
+		role := config.Role(r.Annotations["aviary.dev/target"])
+		tg := f.Layout.Topology.Target(role)
+		if tg == nil {
+			t.Fatalf("examples/rbac/%s/%s.yaml: Role %s/%s names target %q (aviary.dev/target), which the layout lacks", f.Layout.RolesDir(), step, r.Namespace, r.Name, role)
+		}
+		byCluster[tg.Cluster] = append(byCluster[tg.Cluster], r)
+	}
+	files := map[string]string{}
+	for _, name := range f.Layout.Clusters {
+		if rs := byCluster[name]; len(rs) > 0 {
+			files[name] = kubeconfigIn(t, f.Clusters[name], rs)
+		}
+	}
+	merged := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := devenv.MergeKubeconfigs(merged, files); err != nil {
+		t.Fatal(err)
+	}
+	return merged
+}
+
+// kubeconfigIn returns a kubeconfig of an identity of c holding only
+// roles, each in its namespace.
+func kubeconfigIn(t testing.TB, c *devenv.Cluster, roles []rbacv1.Role) string {
+	t.Helper()
+	kc := c.KubeconfigForRole(t, roles[0].Namespace, roles[0].Rules)
 	if len(roles) == 1 {
 		return kc
 	}
@@ -316,7 +347,7 @@ func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
 	}
 	sa := cfg.Contexts[cfg.CurrentContext].AuthInfo
 	ctx := context.Background()
-	rbac := f.Cluster.Client().RbacV1()
+	rbac := c.Client().RbacV1()
 	for _, r := range roles[1:] {
 		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: r.Namespace}, Rules: r.Rules}
 		if _, err := rbac.Roles(r.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil {

@@ -13,6 +13,17 @@ type Layout struct {
 	Topology   config.Topology
 	Namespaces []string
 	Clusters   []string
+	// Roles is the directory of its Roles under examples/rbac when it is
+	// not Name.
+	Roles string
+}
+
+// RolesDir is the directory of the layout's Roles under examples/rbac.
+func (l Layout) RolesDir() string {
+	if l.Roles != "" {
+		return l.Roles
+	}
+	return l.Name
 }
 
 // SingleCluster releases into one namespace, stable and canary as version
@@ -71,7 +82,9 @@ func DeltaCanaryCluster(namespace string) Layout {
 // RebuiltCanaryCluster is DeltaCanaryCluster's layout for the
 // rebuilt-canary-cluster topology.
 func RebuiltCanaryCluster(namespace string) Layout {
-	return clusterPair(config.RebuiltCanaryCluster, namespace)
+	l := clusterPair(config.RebuiltCanaryCluster, namespace)
+	l.Roles = string(config.DeltaCanaryCluster)
+	return l
 }
 
 func clusterPair(kind config.TopologyKind, namespace string) Layout {
