@@ -87,6 +87,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return out, err
 	}
+	e.progress("switching %d services to %s", len(releases), target.Location)
 	err = each(ctx, e, indexes(releases), func(ctx context.Context, i int) error {
 		r := releases[i]
 		st := states[r.Service]
