@@ -43,6 +43,9 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 				return Result{}, err
 			}
 			canaries.add(cr)
+			if err := rel.addIngress(canaries, cr); err != nil {
+				return Result{}, err
+			}
 		default:
 			continue
 		}
@@ -77,6 +80,9 @@ func (e *Env) deployRoute(ctx context.Context, rel *release, r Release, opts Dep
 	weight := opts.InitialWeight
 	if row.Status == InCanary {
 		weight = e.canaryWeight(st, rel.strategy)
+	}
+	if err := e.applyEntries(ctx, rel, r); err != nil {
+		return err
 	}
 	if err := e.apply(ctx, st, topology.CanaryState(rel.strategy, r.Service, label(stable), label(r.Version), weight)); err != nil {
 		return err

@@ -2,6 +2,7 @@ package canary
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -97,8 +98,31 @@ func NewEnv(place topology.Placement, clusters Clusters) *Env {
 
 // clients returns the clients of a kubeconfig context.
 func (e *Env) clients(ctx context.Context, kubeContext string) (*kube.Clients, error) {
-	return e.Clusters.Clients(ctx, kubeContext)
+	c, err := e.Clusters.Clients(ctx, kubeContext)
+	return c, e.in(kubeContext, err)
 }
+
+// in names the cluster of kubeContext in err when the placement spans
+// several clusters, so that a step failing in one of them says which.
+func (e *Env) in(kubeContext string, err error) error {
+	if err == nil || kubeContext == "" || !e.Place.Spans() {
+		return err
+	}
+	var named *inCluster
+	if errors.As(err, &named) {
+		return err
+	}
+	return &inCluster{kubeContext, err}
+}
+
+// inCluster is an error in one cluster of several.
+type inCluster struct {
+	context string
+	err     error
+}
+
+func (e *inCluster) Error() string { return "in cluster " + e.context + ": " + e.err.Error() }
+func (e *inCluster) Unwrap() error { return e.err }
 
 // mesh returns the router of a kubeconfig context's cluster, one per
 // context for the Env's life (a router keeps what it listed as the base of
@@ -122,7 +146,7 @@ func (e *Env) mesh(ctx context.Context, kubeContext string) (Mesh, error) {
 	}
 	m, err := f(c)
 	if err != nil {
-		return nil, err
+		return nil, e.in(kubeContext, err)
 	}
 	e.meshes[kubeContext] = m
 	return m, nil
@@ -189,10 +213,10 @@ func (e *Env) wait(ctx context.Context, at topology.Location, names []string) er
 	if err != nil {
 		return err
 	}
-	return c.WaitReady(ctx, at.Namespace, names, kube.WaitOptions{
+	return e.in(at.Context, c.WaitReady(ctx, at.Namespace, names, kube.WaitOptions{
 		Timeout: e.Timeout,
 		Progress: func(r kube.Readiness) {
 			e.progress("%s", r)
 		},
-	})
+	}))
 }

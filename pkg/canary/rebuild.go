@@ -12,14 +12,18 @@ import (
 
 // RebuildOptions tunes Rebuild.
 type RebuildOptions struct {
-	// Passive is the namespace of the side to rebuild: one of the
-	// topology's stable and passive sides, and not the one serving.
+	// Passive names the side to rebuild, one of the topology's stable and
+	// passive sides and not the one serving: by its target role, its
+	// cluster (kubeconfig context) or its namespace (see
+	// topology.RebuildSide).
 	Passive string
 	// Switch sends all traffic to the rebuilt side once it is ready.
 	Switch bool
 }
 
-// Rebuilt says which side serves after Rebuild, by namespace.
+// Rebuilt says which side serves after Rebuild, by name: the namespace
+// of a blue/green between namespaces, the cluster (kubeconfig context) of
+// one between clusters.
 type Rebuilt struct {
 	Active, Passive string
 	Result
@@ -32,7 +36,8 @@ type Rebuilt struct {
 // as the active one. The route stays where the topology placed it, so
 // that clients keep one address whichever side serves.
 func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (Rebuilt, error) {
-	target, other, err := rebuildSides(e.Place, opts.Passive)
+	stable, passive, _ := e.Place.BlueGreen()
+	target, other, err := topology.RebuildSide(e.Place, opts.Passive)
 	if err != nil {
 		return Rebuilt{}, err
 	}
@@ -44,13 +49,13 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	for i, r := range releases {
 		names[i] = r.Service
 	}
-	states, err := e.snapshot(ctx, names, target, other)
+	states, err := e.snapshot(ctx, names, stable, passive)
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	serving, released := servingSide(e.Place, names, states)
+	serving, released := servingSide(e.Place, states, releases, target)
 	if released && serving.Role == target.Role && !resuming(target, releases, states) {
-		return Rebuilt{}, outcome.Invalidf("namespace %q serves traffic now: rebuild the passive one, %q", target.Namespace, other.Namespace)
+		return Rebuilt{}, outcome.Invalidf("%s %q serves traffic now: rebuild the passive one, %q", sideKind(target, other), target.Name(other), other.Name(target))
 	}
 	if !released {
 		serving = other
@@ -59,7 +64,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	for _, r := range releases {
 		roll.add(r)
 	}
-	e.progress("rebuilding %s from %s", target, l.Plan.Version)
+	e.progress("rebuilding %s from %s", target.Location, l.Plan.Version)
 	if err := e.roll(ctx, roll); err != nil {
 		return Rebuilt{}, fmt.Errorf("%w; traffic was not switched", err)
 	}
@@ -74,7 +79,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 			return Rebuilt{}, err
 		}
 	}
-	out := Rebuilt{Active: serving.Namespace, Passive: target.Namespace, Result: Result{Rows: rows}}
+	out := Rebuilt{Active: serving.Name(target), Passive: target.Name(serving), Result: Result{Rows: rows}}
 	if !opts.Switch {
 		return out, nil
 	}
@@ -82,55 +87,65 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return out, err
 	}
+	e.progress("switching %d services to %s", len(releases), target.Location)
 	err = each(ctx, e, indexes(releases), func(ctx context.Context, i int) error {
 		return e.switchTo(ctx, rel, states[releases[i].Service], releases[i], strategy, target, &rows[i])
 	})
 	if err != nil {
 		return out, err
 	}
-	return Rebuilt{Active: target.Namespace, Passive: other.Namespace, Result: Result{Rows: rows}}, nil
+	return Rebuilt{Active: target.Name(other), Passive: other.Name(target), Result: Result{Rows: rows}}, nil
 }
 
-// rebuildSides finds the side to rebuild, the one whose namespace is
-// passive, and the other one, among the placement's stable and passive
-// sides.
-func rebuildSides(place topology.Placement, passive string) (target, other topology.Side, err error) {
-	stable, _ := place.Part(config.PartStable)
-	side, ok := place.Part(config.PartPassive)
-	if !ok {
-		return target, other, outcome.Invalidf("topology %s has no passive side to rebuild", place.Kind)
-	}
-	switch passive {
-	case stable.Namespace:
-		return stable, side, nil
-	case side.Namespace:
-		return side, stable, nil
-	}
-	return target, other, outcome.Invalidf("namespace %q is not a side of the %s topology: give %q or %q", passive, place.Kind, stable.Namespace, side.Namespace)
-}
-
-// servingSide is the side serving now: the one the services' records name,
-// else the topology's stable side once anything was released. released is
-// false before the first release.
-func servingSide(place topology.Placement, names []string, states map[string]*ServiceState) (serving topology.Side, released bool) {
-	serving, _ = place.Part(config.PartStable)
-	for _, n := range names {
-		rec := states[n].Record
-		if a := rec.Active; a != "" {
-			if s, ok := place.Side(config.Role(a)); ok {
+// servingSide is the side serving, by the records: the side they name,
+// else the topology's stable side once anything was released; released is
+// false before that. Records that name target for some of the plan's
+// services, each at the plan's version, and not for all, are a switch to
+// target with this plan cut short: the other side still serves the rest,
+// and rebuilding target again finishes the switch.
+func servingSide(p topology.Placement, states map[string]*ServiceState, releases []Release, target topology.Side) (serving topology.Side, released bool) {
+	serving, _ = p.Part(config.PartStable)
+	switched, older := 0, 0
+	for _, r := range releases {
+		rec := states[r.Service].Record
+		released = released || rec.Stable != "" || rec.Active != ""
+		switch {
+		case rec.Active == string(target.Role) && rec.Stable == r.Version:
+			switched++
+		case rec.Active == string(target.Role):
+			older++
+		case rec.Active != "":
+			if s, ok := p.Side(config.Role(rec.Active)); ok {
 				serving = s
 			}
-			return serving, true
 		}
-		released = released || rec.Stable != ""
+	}
+	if older > 0 || switched == len(releases) {
+		return target, released
+	}
+	if switched > 0 && serving.Role == target.Role {
+		_, serving, _ = p.BlueGreen()
+		if serving.Role == target.Role {
+			serving, _ = p.Part(config.PartStable)
+		}
 	}
 	return serving, released
 }
 
-// resuming says whether a rebuild into target is this plan's own switch,
-// stopped halfway (a killed run): every service recorded as served by
-// target serves there the plan's version. Re-running it finishes the
-// switch; a target that serves another release is refused.
+// sideKind says what tells a blue/green's sides apart: "namespace" or
+// "cluster".
+func sideKind(s, other topology.Side) string {
+	if s.Namespace != other.Namespace || s.Context == "" {
+		return "namespace"
+	}
+	return "cluster"
+}
+
+// resuming says whether a rebuild into the serving target is this plan's
+// own switch run again (a CI retry, or a run killed after its last switch
+// but before it ended): every service recorded as served by target serves
+// there the plan's version. Re-running it changes nothing and answers as
+// the first run did; a target that serves another release is refused.
 func resuming(target topology.Side, releases []Release, states map[string]*ServiceState) bool {
 	for _, r := range releases {
 		if rec := states[r.Service].Record; rec.Active == string(target.Role) && rec.Stable != r.Version {

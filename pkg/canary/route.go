@@ -86,7 +86,7 @@ func (e *Env) apply(ctx context.Context, st *ServiceState, s topology.State) err
 				return err
 			}
 			if err := m.SetWeights(ctx, e.routeOf(st.Service, at), weights); err != nil {
-				return err
+				return e.in(at.Context, err)
 			}
 			st.Routes[i] = traffic.Route{Found: true, Weights: weights}
 			return nil
@@ -140,7 +140,7 @@ func (e *Env) applyRules(ctx context.Context, st *ServiceState, rules []topology
 		}
 		svc := traffic.Service{Namespace: w.at.Namespace, Name: st.Service}
 		if err := m.SetSubsets(ctx, svc, w.rule.Host, w.set, w.remove); err != nil {
-			return err
+			return e.in(w.at.Context, err)
 		}
 		mu.Lock()
 		defer mu.Unlock()

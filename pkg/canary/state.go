@@ -143,7 +143,7 @@ func (e *Env) snapshot(ctx context.Context, services []string, sides ...topology
 			}
 			routes, subsets, err := m.Snapshot(gctx, at.Namespace)
 			if err != nil {
-				return err
+				return e.in(at.Context, err)
 			}
 			if err := e.checkRivals(m, at, services); err != nil {
 				return err
@@ -182,7 +182,7 @@ func (e *Env) deployments(ctx context.Context, at topology.Location) ([]appsv1.D
 		return err
 	})
 	if err != nil {
-		return nil, kube.Classify(err, "listing Deployments in %s", at)
+		return nil, e.in(at.Context, kube.Classify(err, "listing Deployments in %s", at))
 	}
 	return list.Items, nil
 }

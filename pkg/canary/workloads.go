@@ -56,7 +56,7 @@ func (e *Env) roll(ctx context.Context, rs ...*rollout) error {
 			return err
 		}
 		if err := c.ApplyAll(ctx, r.objects, e.Parallel); err != nil {
-			return err
+			return e.in(r.side.Context, err)
 		}
 	}
 	for _, r := range rs {
@@ -91,7 +91,7 @@ func (e *Env) scale(ctx context.Context, side topology.Side, d *appsv1.Deploymen
 		}
 		return err
 	})
-	return kube.Classify(err, "scaling Deployment %s to %d", kube.Ref(d), replicas)
+	return e.in(side.Context, kube.Classify(err, "scaling Deployment %s to %d", kube.Ref(d), replicas))
 }
 
 // ensureReady makes version's Deployment on side serve with the replicas
@@ -134,7 +134,7 @@ func (e *Env) prune(ctx context.Context, st *ServiceState, side topology.Side, k
 			return err
 		})
 		if err != nil {
-			return kube.Classify(err, "deleting Deployment %s", kube.Ref(d))
+			return e.in(side.Context, kube.Classify(err, "deleting Deployment %s", kube.Ref(d)))
 		}
 		delete(st.Workloads[side.Role], v)
 	}

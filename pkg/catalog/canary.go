@@ -87,18 +87,19 @@ var Rollback = step.Definition{
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
 	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
-	Leaves:      "The passive namespace may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The namespace lock is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
+	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
-		{Name: "namespace", Description: "Passive namespace to rebuild.", Required: true},
+		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace. Give this or namespace."},
+		{Name: "namespace", Description: "Passive namespace to rebuild (blue-green-namespaces); the same as side."},
 		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
 		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 		requestTimeoutInput, stepTimeoutInput,
 	}, verifyInputs...),
 	Outputs: []step.Output{
-		{Name: "active", Description: "The namespace now active."},
-		{Name: "passive", Description: "The namespace now passive."},
+		{Name: "active", Description: "The side now active: its namespace, or between clusters its cluster."},
+		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster."},
 	},
 }
 

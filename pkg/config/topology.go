@@ -2,8 +2,12 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Part is what a target's place does in a release.
@@ -293,19 +297,90 @@ func (t *Topology) validate(l *problemList) {
 			l.add("topology.targets", "%s %s", t.Kind, msg)
 		}
 	}
-	for _, pair := range sameNamespace(rule) {
+	separated := rule
+	separated.Canary, separated.Switch = rule.Separated(t.Mesh)
+	for _, pair := range sameNamespace(separated) {
 		a, b := t.Target(pair[0]), t.Target(pair[1])
 		if a.Namespace != b.Namespace {
 			l.add("topology.targets", "%s joins a service across clusters by namespace sameness (one host, subsets per cluster): the %s and %s targets need one namespace; they say %q and %q", t.Kind, a.Role, b.Role, a.Namespace, b.Namespace)
 		}
 	}
-	if rule.UsesClusterIDs() {
+	t.validateMesh(l, rule)
+	if rule.UsesClusterIDs() && t.Mesh != MeshSeparate {
 		for i, tg := range t.Targets {
 			if tg.Role != RoleGateway && tg.IstioClusterID() == "" {
 				l.add(fmt.Sprintf("topology.targets[%d]", i), "%s tells clusters apart by their Istio cluster IDs: give the %s target a cluster (the kubeconfig context, whose name is the default ID) or a clusterID", t.Kind, tg.Role)
 			}
 		}
 	}
+}
+
+// Separated returns the rule's separations for the mesh mode: with
+// separate meshes, cluster subsets become a remote host per cluster.
+func (r TopologyRule) Separated(mode MeshMode) (canary, switched Separation) {
+	canary, switched = r.Canary, r.Switch
+	if mode == MeshSeparate {
+		if canary == ClusterSubsets {
+			canary = RemoteHost
+		}
+		if switched == ClusterSubsets {
+			switched = RemoteHost
+		}
+	}
+	return canary, switched
+}
+
+// validateMesh checks the mesh mode and, for separate meshes, that every
+// target the deciding cluster reaches through an ingress gateway names it.
+func (t *Topology) validateMesh(l *problemList, rule TopologyRule) {
+	switch t.Mesh {
+	case "", MeshOne:
+		for i, tg := range t.Targets {
+			if tg.Ingress != "" {
+				l.add(fmt.Sprintf("topology.targets[%d].ingress", i), "only applies to separate meshes (topology.mesh: separate)")
+			}
+		}
+		return
+	case MeshSeparate:
+	default:
+		l.add("topology.mesh", "%q is not a mesh mode: one or separate", t.Mesh)
+		return
+	}
+	if !rule.UsesClusterIDs() {
+		l.add("topology.mesh", "separate meshes only apply to the cluster topologies; %s runs in one cluster", t.Kind)
+		return
+	}
+	routes := t.RouteRoles()
+	if len(routes) == 0 {
+		return
+	}
+	home := t.Target(routes[0])
+	for i, tg := range t.Targets {
+		p := fmt.Sprintf("topology.targets[%d].ingress", i)
+		switch {
+		case tg.Ingress != "":
+			if msg := checkIngress(tg.Ingress); msg != "" {
+				l.add(p, "%s", msg)
+			}
+		case tg.Role != RoleGateway && tg.Cluster != home.Cluster:
+			l.add(p, "is required: with separate meshes the %s cluster (%s) reaches the %s target's services through its ingress gateway; give its address as host:port", home.Role, home.Cluster, tg.Role)
+		}
+	}
+}
+
+// checkIngress returns what is wrong with an ingress address.
+func checkIngress(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return fmt.Sprintf("%q is not host:port", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q: port %q is not 1 to 65535", addr, port)
+	}
+	if net.ParseIP(host) == nil && len(validation.IsDNS1123Subdomain(host)) > 0 {
+		return fmt.Sprintf("%q: %q is neither an IP address nor a DNS name", addr, host)
+	}
+	return ""
 }
 
 // sameNamespace returns the pairs of roles whose places one host spans, by

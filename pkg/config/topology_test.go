@@ -127,3 +127,39 @@ func TestRulesAreWhole(t *testing.T) {
 		t.Errorf("Rules has %d kinds, Kinds() %d", len(Rules), len(Kinds()))
 	}
 }
+
+func TestMeshModes(t *testing.T) {
+	in := func(role Role, cluster, ns, ingress string) Target {
+		return Target{Role: role, Cluster: cluster, Namespace: ns, Ingress: ingress}
+	}
+	tests := []struct {
+		topo Topology
+		want string // empty: valid
+	}{
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop-canary", "192.0.2.10:15443")}}, ""},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "ingress.canary.example:443")}}, ""},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "")}}, "topology.targets[1].ingress: is required: with separate meshes the stable cluster (prod) reaches the canary target's services through its ingress gateway"},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "192.0.2.10")}}, `"192.0.2.10" is not host:port`},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "192.0.2.10:0")}}, "is not 1 to 65535"},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "bad_host:80")}}, "neither an IP address nor a DNS name"},
+		{Topology{Kind: DeltaCanaryCluster, Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "192.0.2.10:80")}}, "only applies to separate meshes"},
+		{Topology{Kind: DeltaCanaryCluster, Mesh: "mixed", Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "")}}, `"mixed" is not a mesh mode`},
+		{Topology{Kind: CanaryNamespace, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "", "shop", ""), in(RoleCanary, "", "shop-canary", "")}}, "only apply to the cluster topologies"},
+		{Topology{Kind: GatewayRoutedClusters, Mesh: MeshSeparate, Targets: []Target{in(RoleGateway, "edge", "gw", ""), in(RoleStable, "a", "shop", "192.0.2.1:80"), in(RoleCanary, "b", "shop", "")}}, "topology.targets[2].ingress: is required"},
+	}
+	for _, tt := range tests {
+		var l problemList
+		tt.topo.validate(&l)
+		var msgs []string
+		for _, p := range l {
+			msgs = append(msgs, p.String())
+		}
+		got := strings.Join(msgs, "\n")
+		if tt.want == "" && got != "" {
+			t.Errorf("validate(%+v) = %q, want no problems", tt.topo, got)
+		}
+		if tt.want != "" && !strings.Contains(got, tt.want) {
+			t.Errorf("validate(%+v) = %q, want %q", tt.topo, got, tt.want)
+		}
+	}
+}

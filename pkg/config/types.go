@@ -84,7 +84,21 @@ const (
 type Topology struct {
 	Kind    TopologyKind `json:"kind" jsonschema:"enum=single-cluster,enum=canary-namespace,enum=blue-green-namespaces,enum=blue-green-clusters,enum=delta-canary-cluster,enum=rebuilt-canary-cluster,enum=active-passive-canary-namespace,enum=gateway-routed-clusters"`
 	Targets []Target     `json:"targets,omitempty"`
+	// Mesh says how traffic crosses the clusters of a cluster topology:
+	// "one" (the default), one Istio mesh across them, routed by subsets
+	// per cluster ID; or "separate", a mesh per cluster, the other cluster
+	// reached through its ingress gateway (a ServiceEntry per host).
+	Mesh MeshMode `json:"mesh,omitempty" jsonschema:"enum=one,enum=separate"`
 }
+
+// MeshMode is how traffic crosses clusters.
+type MeshMode string
+
+// The mesh modes.
+const (
+	MeshOne      MeshMode = "one"
+	MeshSeparate MeshMode = "separate"
+)
 
 // Target is one place a topology uses.
 type Target struct {
@@ -99,6 +113,10 @@ type Target struct {
 	ClusterID string `json:"clusterID,omitempty" jsonschema:"maxLength=253"`
 	// Namespace is a DNS-1123 label.
 	Namespace string `json:"namespace" jsonschema:"pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+	// Ingress is the address of the cluster's ingress gateway as the other
+	// clusters reach it, host:port (an IP or a DNS name): with separate
+	// meshes, the deciding cluster reaches this target's services there.
+	Ingress string `json:"ingress,omitempty"`
 }
 
 // IstioClusterID is the target's Istio cluster ID: ClusterID, else the

@@ -62,6 +62,9 @@ type Side struct {
 	Parts []config.Part
 	Scope config.Scope
 	Location
+	// Ingress is the address (host:port) of the side's cluster's ingress
+	// gateway, with separate meshes.
+	Ingress string
 }
 
 // Plays reports whether the side plays part.
@@ -82,6 +85,19 @@ type Placement struct {
 	// Switch moves traffic to a rebuilt passive side; empty when the kind
 	// has none.
 	Switch config.Separation
+}
+
+// Spans reports whether the placement's sides and routes are in more than
+// one cluster (kubeconfig context).
+func (p Placement) Spans() bool {
+	seen := map[string]bool{}
+	for _, s := range p.Sides {
+		seen[s.Context] = true
+	}
+	for _, r := range p.Routes {
+		seen[r.Context] = true
+	}
+	return len(seen) > 1
 }
 
 // Home is where the release's lock and record live: the first route place.
@@ -137,13 +153,14 @@ func Place(t config.Topology, opts Options) (Placement, error) {
 		}
 		return Placement{}, outcome.Invalid(fmt.Errorf("placing topology %s: %w", t.Kind, errors.New(strings.Join(msgs, "; "))))
 	}
-	p := Placement{Kind: t.Kind, Canary: rule.Canary, Switch: rule.Switch}
+	p := Placement{Kind: t.Kind}
+	p.Canary, p.Switch = rule.Separated(t.Mesh)
 	for _, tr := range rule.Targets {
 		tg := t.Target(tr.Role)
 		if tg == nil {
 			continue // an optional target the config does not have
 		}
-		p.Sides = append(p.Sides, Side{Role: tr.Role, Parts: tr.Parts, Scope: tr.Scope, Location: locationOf(*tg)})
+		p.Sides = append(p.Sides, Side{Role: tr.Role, Parts: tr.Parts, Scope: tr.Scope, Location: locationOf(*tg), Ingress: tg.Ingress})
 	}
 	for _, r := range t.RouteRoles() {
 		p.Routes = append(p.Routes, locationOf(*t.Target(r)))

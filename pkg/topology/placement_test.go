@@ -160,6 +160,10 @@ func TestSupported(t *testing.T) {
 	apcn := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RoleCanary, "east", "shop-canary"), target(config.RolePassive, "west", "shop")}})
 	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "a"), target(config.RolePassive, "", "b")}})
 	delta := place(config.Topology{Kind: config.DeltaCanaryCluster, Targets: []config.Target{target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
+	remote := delta
+	remote.Canary = config.RemoteHost
+	remoteGW := place(config.Topology{Kind: config.GatewayRoutedClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
+		target(config.RoleGateway, "gw", "shop"), withIngress(target(config.RoleStable, "east", "shop"), "10.0.0.1:80"), withIngress(target(config.RoleCanary, "west", "shop"), "canary.example:443")}})
 	tests := []struct {
 		p    Placement
 		step string
@@ -172,11 +176,15 @@ func TestSupported(t *testing.T) {
 		{canaryNS, "promote", ""},
 		{canaryNS, "rollback", ""},
 		{apcn, "deploy-canary", ""},
-		{apcn, "rebuild-cluster", "moves traffic between clusters, which needs a mesh across them"},
+		{apcn, "rebuild-cluster", ""},
 		{bgns, "rebuild-cluster", ""},
 		{bgns, "shift-weight", "has no canary side; it releases with rebuild-cluster"},
 		{single, "rebuild-cluster", "has no passive side to rebuild"},
-		{delta, "deploy-canary", "does not drive topology delta-canary-cluster yet"},
+		{delta, "deploy-canary", ""},
+		{delta, "promote", ""},
+		{delta, "rebuild-cluster", "has no passive side to rebuild"},
+		{remote, "shift-weight", ""},
+		{remoteGW, "deploy-canary", "across separate meshes yet"},
 	}
 	for _, tt := range tests {
 		err := Supported(tt.p, tt.step)
@@ -187,4 +195,48 @@ func TestSupported(t *testing.T) {
 			t.Errorf("Supported(%s, %s) = %v, want an Invalid error saying %q", tt.p.Kind, tt.step, err, tt.want)
 		}
 	}
+}
+
+func TestRebuildSide(t *testing.T) {
+	place := func(topo config.Topology) Placement {
+		t.Helper()
+		p, err := Place(topo, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "blue"), target(config.RolePassive, "", "green")}})
+	bgc := place(config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RolePassive, "west", "shop")}})
+	single := place(config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}})
+	tests := []struct {
+		p          Placement
+		name       string
+		want, side string // want: the role picked; else side: the error's words
+	}{
+		{bgns, "green", "passive", "green"},
+		{bgns, "blue", "active", "blue"},
+		{bgns, "passive", "passive", "green"},
+		{bgc, "west", "passive", "west"},
+		{bgc, "active", "active", "east"},
+		{bgc, "shop", "", `"shop" names both sides of the blue-green-clusters topology; give "active" or "east" for one side, "passive" or "west" for the other`},
+		{bgns, "shop-test", "", `"shop-test" is not a side of the blue-green-namespaces topology: give "active" or "blue" for one side, "passive" or "green" for the other`},
+		{single, "shop", "", "has no passive side to rebuild"},
+	}
+	for _, tt := range tests {
+		target, other, err := RebuildSide(tt.p, tt.name)
+		switch {
+		case tt.want == "" && (outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), tt.side)):
+			t.Errorf("RebuildSide(%s, %q) = %v, want an Invalid error saying %q", tt.p.Kind, tt.name, err, tt.side)
+		case tt.want != "" && err != nil:
+			t.Errorf("RebuildSide(%s, %q) = %v, want the %s side", tt.p.Kind, tt.name, err, tt.want)
+		case tt.want != "" && (string(target.Role) != tt.want || target.Name(other) != tt.side):
+			t.Errorf("RebuildSide(%s, %q) = %s named %q, want %s named %q", tt.p.Kind, tt.name, target.Role, target.Name(other), tt.want, tt.side)
+		}
+	}
+}
+
+func withIngress(t config.Target, addr string) config.Target {
+	t.Ingress = addr
+	return t
 }

@@ -26,10 +26,24 @@ type Rule struct {
 }
 
 // Reach is how one version of a service on one side is reached: the
-// route's destinations, and the subsets they need.
+// route's destinations, the subsets they need, and the hosts of another
+// mesh they name (each a ServiceEntry beside the route).
 type Reach struct {
 	Destinations []traffic.Destination
 	Rules        []Rule
+	Entries      []Entry
+}
+
+// Entry is a host of another mesh reached through that cluster's ingress
+// gateway: a ServiceEntry beside the route, resolving Host to Address
+// (host:port), and, in the other cluster, its ingress gateway's route from
+// Host to the service's local host.
+type Entry struct {
+	// Service is the service reached, Namespace its namespace in the other
+	// cluster.
+	Service, Namespace string
+	Host               string
+	Address            string
 }
 
 // Strategy decides, for one separation, how each side's version of a
@@ -57,7 +71,7 @@ func NewStrategy(sep config.Separation, stable, canary Side) (Strategy, error) {
 	case config.ClusterSubsets:
 		return clusterSubsets{stable.Namespace, stable.ClusterID, canary.ClusterID}, nil
 	case config.RemoteHost:
-		return remoteHost{stable.Namespace, canary.Namespace, canary.ClusterID}, nil
+		return remoteHost{stable.Namespace, canary.Namespace, canary.ClusterID, canary.Ingress}, nil
 	}
 	return nil, outcome.Invalidf("no strategy for separation %q", sep)
 }
@@ -121,7 +135,7 @@ func (s clusterSubsets) Rules(service string) []Rule {
 
 // remoteHost: separate meshes; the canary cluster is reached through a
 // host of its own that a ServiceEntry resolves to its ingress gateway.
-type remoteHost struct{ stable, canary, cluster string }
+type remoteHost struct{ stable, canary, cluster, ingress string }
 
 // RemoteHost is the host under which a service of namespace in another
 // mesh, the cluster with Istio cluster ID cluster, is reached.
@@ -134,7 +148,11 @@ func (s remoteHost) Stable(service, version string) Reach {
 }
 
 func (s remoteHost) Canary(service, _ string) Reach {
-	return Reach{Destinations: []traffic.Destination{{Host: RemoteHost(service, s.canary, s.cluster)}}}
+	host := RemoteHost(service, s.canary, s.cluster)
+	return Reach{
+		Destinations: []traffic.Destination{{Host: host}},
+		Entries:      []Entry{{Service: service, Namespace: s.canary, Host: host, Address: s.ingress}},
+	}
 }
 
 func (s remoteHost) Rules(service string) []Rule { return versionSubsets{s.stable}.Rules(service) }

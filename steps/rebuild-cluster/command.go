@@ -6,6 +6,7 @@ import (
 
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/markdown"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
@@ -14,6 +15,15 @@ func run(ctx context.Context, s *step.Session) error {
 	t, err := canarystep.Target(s)
 	if err != nil {
 		return err
+	}
+	side, ns := s.String("side"), s.String("namespace")
+	switch {
+	case side == "" && ns == "":
+		return outcome.Invalidf("give the side to rebuild: side (its role, cluster or namespace) or namespace")
+	case side != "" && ns != "" && side != ns:
+		return outcome.Invalidf("side %q and namespace %q name the side to rebuild twice: give one", side, ns)
+	case side == "":
+		side = ns
 	}
 	// The namespace input names the side to rebuild, not an override of the
 	// topology's namespaces.
@@ -29,8 +39,8 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	defer done()
-	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, s.String("namespace")))
-	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: s.String("namespace"), Switch: s.Bool("switch")})
+	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
+	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch")})
 	end()
 	if err != nil {
 		return canary.LockLost(ctx, err)

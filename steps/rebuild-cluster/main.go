@@ -1,7 +1,8 @@
 // Command rebuild-cluster rebuilds the passive side of a blue/green from a
-// release plan and, once it is ready, switches traffic to it. Today it
-// drives the namespace blue/green (topology blue-green-namespaces); the
-// cluster topologies wait for routing across clusters. See canary.Rebuild.
+// release plan and, once it is ready, switches traffic to it: a namespace
+// (blue-green-namespaces) or a cluster of one mesh (blue-green-clusters,
+// the cluster switch of active-passive-canary-namespace). See
+// canary.Rebuild.
 package main
 
 import (

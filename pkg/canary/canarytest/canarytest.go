@@ -39,11 +39,20 @@ import (
 	"github.com/aviary-cd/aviary/pkg/registry"
 )
 
-// Fixture is one cluster and one registry, and the topology a test
-// releases into.
+// Fixture is one cluster (or, for a cluster layout, one per context of
+// Layout.Clusters) and one registry, and the topology a test releases
+// into.
 type Fixture struct {
-	Cluster  *devenv.Cluster
-	Registry *devenv.Registry
+	// Cluster is the one cluster, or the home cluster of a cluster layout
+	// (the one holding the route, the lock and the record).
+	Cluster *devenv.Cluster
+	// Clusters are a cluster layout's clusters by kubeconfig context;
+	// empty for one cluster.
+	Clusters map[string]*devenv.Cluster
+	// AdminKubeconfig reaches every cluster with admin rights, a context
+	// per cluster of a cluster layout.
+	AdminKubeconfig string
+	Registry        *devenv.Registry
 	// Namespace is the release namespace (the route's, the lock's).
 	Namespace string
 	Layout    Layout
@@ -76,17 +85,54 @@ func StartLayout(t testing.TB, layout Layout, opts devenv.ClusterOptions) *Fixtu
 	}
 	f := &Fixture{
 		Registry:  devenv.StartRegistry(t, devenv.RegistryOptions{}),
-		Cluster:   devenv.StartCluster(t, opts),
 		Namespace: layout.Namespaces[0],
 		Layout:    layout,
 	}
-	f.RouteChecks = []RouteCheck{f.ObjectsCheck}
-	for _, ns := range layout.Namespaces {
-		if err := f.Cluster.EnsureNamespace(context.Background(), ns); err != nil {
+	if len(layout.Clusters) == 0 {
+		f.Cluster = devenv.StartCluster(t, opts)
+		f.AdminKubeconfig = f.Cluster.Kubeconfig
+	} else {
+		clusters := devenv.StartNamedClusters(t, layout.Clusters, opts)
+		f.Cluster, f.Clusters = clusters[0], map[string]*devenv.Cluster{}
+		files := map[string]string{}
+		for _, c := range clusters {
+			f.Clusters[c.Name], files[c.Name] = c, c.Kubeconfig
+		}
+		f.AdminKubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+		if err := devenv.MergeKubeconfigs(f.AdminKubeconfig, files); err != nil {
 			t.Fatal(err)
 		}
 	}
+	f.RouteChecks = []RouteCheck{f.ObjectsCheck}
+	for _, c := range f.all() {
+		for _, ns := range layout.Namespaces {
+			if err := c.EnsureNamespace(context.Background(), ns); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	return f
+}
+
+// all returns every cluster of the fixture, the home first.
+func (f *Fixture) all() []*devenv.Cluster {
+	if len(f.Layout.Clusters) == 0 {
+		return []*devenv.Cluster{f.Cluster}
+	}
+	out := make([]*devenv.Cluster, len(f.Layout.Clusters))
+	for i, name := range f.Layout.Clusters {
+		out[i] = f.Clusters[name]
+	}
+	return out
+}
+
+// In returns the cluster of kubeconfig context name; "" is the home
+// cluster.
+func (f *Fixture) In(name string) *devenv.Cluster {
+	if c, ok := f.Clusters[name]; ok {
+		return c
+	}
+	return f.Cluster
 }
 
 // Service is one service of a test release.
@@ -256,11 +302,42 @@ func Roles(t testing.TB, layout, step string) []rbacv1.Role {
 
 // KubeconfigFor returns a kubeconfig of an identity holding only the Roles
 // of step for the fixture's layout (examples/rbac/<layout>/<step>.yaml),
-// each in its namespace.
+// each in its namespace; for a cluster layout, each in the cluster of the
+// target its aviary.dev/target annotation names, the kubeconfig holding a
+// context per cluster.
 func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
 	t.Helper()
-	roles := Roles(t, f.Layout.Name, step)
-	kc := f.Cluster.KubeconfigForRole(t, roles[0].Namespace, roles[0].Rules)
+	roles := Roles(t, f.Layout.RolesDir(), step)
+	if len(f.Layout.Clusters) == 0 {
+		return kubeconfigIn(t, f.Cluster, roles)
+	}
+	byCluster := map[string][]rbacv1.Role{}
+	for _, r := range roles {
+		role := config.Role(r.Annotations["aviary.dev/target"])
+		tg := f.Layout.Topology.Target(role)
+		if tg == nil {
+			t.Fatalf("examples/rbac/%s/%s.yaml: Role %s/%s names target %q (aviary.dev/target), which the layout lacks", f.Layout.RolesDir(), step, r.Namespace, r.Name, role)
+		}
+		byCluster[tg.Cluster] = append(byCluster[tg.Cluster], r)
+	}
+	files := map[string]string{}
+	for _, name := range f.Layout.Clusters {
+		if rs := byCluster[name]; len(rs) > 0 {
+			files[name] = kubeconfigIn(t, f.Clusters[name], rs)
+		}
+	}
+	merged := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := devenv.MergeKubeconfigs(merged, files); err != nil {
+		t.Fatal(err)
+	}
+	return merged
+}
+
+// kubeconfigIn returns a kubeconfig of an identity of c holding only
+// roles, each in its namespace.
+func kubeconfigIn(t testing.TB, c *devenv.Cluster, roles []rbacv1.Role) string {
+	t.Helper()
+	kc := c.KubeconfigForRole(t, roles[0].Namespace, roles[0].Rules)
 	if len(roles) == 1 {
 		return kc
 	}
@@ -270,7 +347,7 @@ func (f *Fixture) KubeconfigFor(t testing.TB, step string) string {
 	}
 	sa := cfg.Contexts[cfg.CurrentContext].AuthInfo
 	ctx := context.Background()
-	rbac := f.Cluster.Client().RbacV1()
+	rbac := c.Client().RbacV1()
 	for _, r := range roles[1:] {
 		role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: r.Namespace}, Rules: r.Rules}
 		if _, err := rbac.Roles(r.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil {

@@ -36,7 +36,7 @@ func RunStep(t testing.TB, def step.Definition, run step.RunFunc, env []string, 
 }
 
 // Deploy runs deploy-canary's operation for rel at weight with the
-// cluster's admin kubeconfig: a test's setup.
+// admin kubeconfig: a test's setup.
 func (f *Fixture) Deploy(t testing.TB, rel Release, weight int) {
 	t.Helper()
 	f.Setup(t, rel, "deploy-canary", func(ctx context.Context, o *canary.Opened) error {
@@ -49,7 +49,7 @@ func (f *Fixture) Deploy(t testing.TB, rel Release, weight int) {
 // a test's setup.
 func (f *Fixture) Setup(t testing.TB, rel Release, step string, fn func(context.Context, *canary.Opened) error) {
 	t.Helper()
-	ctx, o, err := canary.Open(context.Background(), canary.Target{Step: step, Plan: rel.Ref, Kubeconfig: f.Cluster.Kubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
+	ctx, o, err := canary.Open(context.Background(), canary.Target{Step: step, Plan: rel.Ref, Kubeconfig: f.AdminKubeconfig, Holder: "setup", LockTTL: time.Minute, Timeout: time.Minute}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,25 +34,57 @@ func (f *Fixture) WithIstiod(t testing.TB) *devenv.Istiod {
 		t.Fatalf("connecting to istiod: %v", err)
 	}
 	t.Cleanup(func() { _ = probe.Close() })
-	f.RouteChecks = append(f.RouteChecks, f.xdsCheck(probe))
+	f.RouteChecks = append(f.RouteChecks, f.xdsCheck(probe, "a sidecar in "+f.Namespace))
 	return ist
 }
 
-// xdsCheck waits until istiod's split of each service equals want: the
-// same weights, each served by the IPs of the running pods of that version
-// in that namespace.
-func (f *Fixture) xdsCheck(probe *xdsprobe.Probe) RouteCheck {
+// WithMeshIstiods starts a real istiod for each named cluster of a cluster
+// layout (a primary of one mesh), each with a remote secret for every
+// other cluster of the fixture, and adds for each a route check that asks
+// it over xDS, as a client sidecar in the release namespace of that
+// cluster, how each service's requests are split and which cluster's pod
+// IPs stand behind each share.
+func (f *Fixture) WithMeshIstiods(t testing.TB, clusters ...string) []*devenv.Istiod {
+	t.Helper()
+	var out []*devenv.Istiod
+	for _, name := range clusters {
+		ist := devenv.StartMeshIstiod(t, f.In(name), f.all(), devenv.IstiodOptions{Env: []string{"PILOT_DEBOUNCE_AFTER=10ms"}})
+		t.Logf("istiod of %s ready, with %d remote clusters, in %s", name, len(f.all())-1, ist.Ready.Round(time.Millisecond))
+		probe, err := xdsprobe.New(context.Background(), xdsprobe.Options{
+			GRPCAddr:  ist.GRPCAddr,
+			DebugAddr: ist.HTTPAddr,
+			Node:      xdsprobe.Sidecar(f.Namespace, ist.ClusterID),
+			Timeout:   30 * time.Second,
+		})
+		if err != nil {
+			t.Fatalf("connecting to istiod of %s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = probe.Close() })
+		f.RouteChecks = append(f.RouteChecks, f.xdsCheck(probe, "a sidecar in "+name+"/"+f.Namespace))
+		out = append(out, ist)
+	}
+	return out
+}
+
+// xdsCheck waits until istiod's split of each service, as sent to client,
+// equals want: the same weights, each served by the IPs of the running
+// pods of that version in that namespace of that cluster.
+func (f *Fixture) xdsCheck(probe *xdsprobe.Probe, client string) RouteCheck {
 	return func(ctx context.Context, t testing.TB, after string, want []Expect) {
 		t.Helper()
 		for _, w := range want {
 			wantShares := make([]string, 0, len(w.Shares))
 			for _, s := range w.Shares {
-				ips, err := f.Cluster.PodIPs(ctx, s.Namespace, fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version))
+				if s.Address != "" {
+					wantShares = append(wantShares, shareKey(s.Weight, []string{s.Address}))
+					continue
+				}
+				ips, err := f.In(s.Cluster).PodIPs(ctx, s.Namespace, fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if len(ips) == 0 {
-					t.Errorf("after %s: no running pod of %s %s in %s to expect behind %d%%", after, w.Service, s.Version, s.Namespace, s.Weight)
+					t.Errorf("after %s: no running pod of %s %s in %s of cluster %q to expect behind %d%%", after, w.Service, s.Version, s.Namespace, s.Cluster, s.Weight)
 				}
 				wantShares = append(wantShares, shareKey(s.Weight, ips))
 			}
@@ -73,7 +105,7 @@ func (f *Fixture) xdsCheck(probe *xdsprobe.Probe) RouteCheck {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Errorf("after %s: istiod sends a sidecar in %s, for %s:%d, %s (error %v);\nwant shares %v", after, f.Namespace, host, servicePort, got, err, wantShares)
+					t.Errorf("after %s: istiod sends %s, for %s:%d, %s (error %v);\nwant shares %v", after, client, host, servicePort, got, err, wantShares)
 					break
 				}
 				time.Sleep(100 * time.Millisecond)

@@ -1,0 +1,109 @@
+package canarytest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
+	"github.com/aviary-cd/aviary/internal/xdsprobe"
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/topology"
+)
+
+// Separate makes a cluster layout one of separate meshes: each cluster
+// whose context ingress names is reached through that ingress gateway
+// address (host:port).
+func Separate(l Layout, ingress map[string]string) Layout {
+	l.Name += "-separate"
+	l.Topology.Mesh = config.MeshSeparate
+	targets := make([]config.Target, len(l.Topology.Targets))
+	copy(targets, l.Topology.Targets)
+	for i := range targets {
+		targets[i].Ingress = ingress[targets[i].Cluster]
+	}
+	l.Topology.Targets = targets
+	return l
+}
+
+// WithSeparateIstiods starts a real istiod per cluster of a layout of
+// separate meshes, each its own mesh (no remote secrets), and adds two
+// route checks: the home istiod asked, as a client sidecar in the release
+// namespace, how each service is split and what stands behind each share
+// (the home cluster's pod IPs, or the other mesh's ingress gateway
+// address); and each other cluster's istiod asked, as that cluster's
+// ingress gateway (istio: ingressgateway) listening on ingressPort, where
+// the host the home cluster sends there goes: to the pods of the expected
+// version in that cluster.
+func (f *Fixture) WithSeparateIstiods(t testing.TB, ingressPort int) {
+	t.Helper()
+	for i, c := range f.all() {
+		ist := devenv.StartIstiod(t, c, devenv.IstiodOptions{Env: []string{"PILOT_DEBOUNCE_AFTER=10ms"}})
+		t.Logf("istiod of %s ready, its own mesh, in %s", c.Name, ist.Ready.Round(time.Millisecond))
+		node := xdsprobe.Sidecar(f.Namespace, ist.ClusterID)
+		if i > 0 {
+			node = xdsprobe.Router(devenv.IstiodNamespace, ist.ClusterID, map[string]string{"istio": "ingressgateway"})
+		}
+		probe, err := xdsprobe.New(context.Background(), xdsprobe.Options{GRPCAddr: ist.GRPCAddr, DebugAddr: ist.HTTPAddr, Node: node, Timeout: 30 * time.Second})
+		if err != nil {
+			t.Fatalf("connecting to istiod of %s: %v", c.Name, err)
+		}
+		t.Cleanup(func() { _ = probe.Close() })
+		if i == 0 {
+			f.RouteChecks = append(f.RouteChecks, f.xdsCheck(probe, "a sidecar in "+c.Name+"/"+f.Namespace))
+		} else {
+			f.RouteChecks = append(f.RouteChecks, f.ingressCheck(probe, c.Name, ingressPort))
+		}
+	}
+}
+
+// ingressCheck waits until cluster's ingress gateway sends each share that
+// reaches it to the pods of the share's version there, all of them.
+func (f *Fixture) ingressCheck(probe *xdsprobe.Probe, cluster string, port int) RouteCheck {
+	return func(ctx context.Context, t testing.TB, after string, want []Expect) {
+		t.Helper()
+		for _, w := range want {
+			for _, s := range w.Shares {
+				if s.Address == "" || s.Cluster != cluster {
+					continue
+				}
+				ips, err := f.In(cluster).PodIPs(ctx, s.Namespace, fmt.Sprintf("app=%s,aviary.dev/version=%s", w.Service, s.Version))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sort.Strings(ips)
+				host := topology.RemoteHost(w.Service, s.Namespace, cluster)
+				var got xdsprobe.Split
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					got, err = probe.Split(ctx, host, port)
+					if err == nil && whole(got, ips) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("after %s: istiod sends the ingress gateway of %s, for %s:%d, %s (error %v); want all of it to %s %s's pods %v", after, cluster, host, port, got, err, w.Service, s.Version, ips)
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		}
+	}
+}
+
+// whole reports whether split sends everything to one destination whose
+// endpoints are exactly ips (sorted, not empty).
+func whole(split xdsprobe.Split, ips []string) bool {
+	if len(split.Shares) != 1 || len(ips) == 0 {
+		return false
+	}
+	for _, sh := range split.Shares {
+		got := slices.Clone(sh.IPs)
+		sort.Strings(got)
+		return (sh.Weight == 100 || sh.Weight == 0) && slices.Equal(got, ips)
+	}
+	return false
+}

@@ -1,0 +1,69 @@
+package topology
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/outcome"
+)
+
+// BlueGreen returns the two sides a blue/green of p switches between: its
+// stable side and its passive side; ok is false when p has no passive
+// side.
+func (p Placement) BlueGreen() (stable, passive Side, ok bool) {
+	stable, _ = p.Part(config.PartStable)
+	passive, ok = p.Part(config.PartPassive)
+	return stable, passive, ok
+}
+
+// RebuildSide picks the side of p's blue/green that name designates, by
+// its target role, its cluster (kubeconfig context) or its namespace, and
+// returns it with the other side. A name that designates both sides (the
+// namespace of a blue/green between clusters) or neither is an Invalid
+// error listing the names that would do.
+func RebuildSide(p Placement, name string) (target, other Side, err error) {
+	stable, passive, ok := p.BlueGreen()
+	if !ok {
+		return Side{}, Side{}, outcome.Invalidf("topology %s has no passive side to rebuild", p.Kind)
+	}
+	a, b := stable.designatedBy(name), passive.designatedBy(name)
+	switch {
+	case a && b:
+		return Side{}, Side{}, outcome.Invalidf("%q names both sides of the %s topology; give %s", name, p.Kind, choices(stable, passive))
+	case a:
+		return stable, passive, nil
+	case b:
+		return passive, stable, nil
+	}
+	return Side{}, Side{}, outcome.Invalidf("%q is not a side of the %s topology: give %s", name, p.Kind, choices(stable, passive))
+}
+
+func (s Side) designatedBy(name string) bool {
+	return name != "" && (name == string(s.Role) || name == s.Context || name == s.Namespace)
+}
+
+// Name is how a blue/green side is told from other in messages and
+// outputs: its namespace when the two differ by namespace, else its
+// cluster (kubeconfig context).
+func (s Side) Name(other Side) string {
+	if s.Namespace != other.Namespace || s.Context == "" {
+		return s.Namespace
+	}
+	return s.Context
+}
+
+func choices(a, b Side) string {
+	var out []string
+	for _, s := range []Side{a, b} {
+		names := []string{fmt.Sprintf("%q", s.Role)}
+		if s.Context != "" && s.Context != string(s.Role) {
+			names = append(names, fmt.Sprintf("%q", s.Context))
+		}
+		if s.Namespace != a.Namespace || s.Namespace != b.Namespace {
+			names = append(names, fmt.Sprintf("%q", s.Namespace))
+		}
+		out = append(out, strings.Join(names, " or "))
+	}
+	return out[0] + " for one side, " + out[1] + " for the other"
+}
