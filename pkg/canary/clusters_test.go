@@ -9,6 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	apiv1 "istio.io/api/networking/v1"
+	netv1 "istio.io/client-go/pkg/apis/networking/v1"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
@@ -42,7 +45,24 @@ func TestClusterCanaries(t *testing.T) {
 
 func clusterCanaries(t *testing.T, layout canarytest.Layout) {
 	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
-	f.WithMeshIstiods(t, layout.Clusters[0])
+	if layout.Topology.Kind == config.GatewayRoutedClusters {
+		// The gateway cluster's ingress Gateway, as its owner writes it:
+		// the route binds to it beside the sidecars.
+		gw := &netv1.Gateway{ObjectMeta: metav1.ObjectMeta{Name: canarytest.IngressGateway, Namespace: "shop"}}
+		gw.Spec.Selector = map[string]string{"istio": "ingressgateway"}
+		gw.Spec.Servers = []*apiv1.Server{{Port: &apiv1.Port{Number: 80, Name: "http", Protocol: "HTTP"}, Hosts: []string{"*"}}}
+		ic, err := istioclient.NewForConfig(f.Cluster.RESTConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ic.NetworkingV1().Gateways("shop").Create(context.Background(), gw, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	istiods := f.WithMeshIstiods(t, layout.Clusters[0])
+	if layout.Topology.Kind == config.GatewayRoutedClusters {
+		f.WithIngressProbe(t, istiods[0])
+	}
 	const ns = "shop"
 	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
 	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "web"}, {Name: "api", Content: "same"}}

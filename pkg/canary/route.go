@@ -55,10 +55,15 @@ func (e *Env) strategies() []topology.Strategy {
 
 // routeOf addresses a service's route objects at a route place. The
 // VirtualService routes the host of the stable side's namespace: the host
-// clients call.
+// clients call; at a place with an ingress Gateway, for the Gateway and
+// the mesh's sidecars.
 func (e *Env) routeOf(service string, at topology.Location) traffic.Service {
 	stable, _ := e.Place.Part(config.PartStable)
-	return traffic.Service{Namespace: at.Namespace, Name: service, Hosts: []string{topology.Host(service, stable.Namespace)}}
+	svc := traffic.Service{Namespace: at.Namespace, Name: service, Hosts: []string{topology.Host(service, stable.Namespace)}}
+	if gw := e.Place.GatewayAt(at); gw != "" {
+		svc.Gateways = []string{gw, "mesh"}
+	}
+	return svc
 }
 
 // apply makes a service's route objects, at every route place, say what

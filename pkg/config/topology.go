@@ -275,6 +275,13 @@ func (t *Topology) validate(l *problemList) {
 		if msg := checkLabel(tg.Namespace); msg != "" {
 			l.add(p+".namespace", "%s", msg)
 		}
+		if tg.Gateway != "" {
+			if tg.Role != RoleGateway {
+				l.add(p+".gateway", "only a gateway target binds the route to an ingress Gateway; the %s target cannot", tg.Role)
+			} else if msg := checkGatewayName(tg.Gateway); msg != "" {
+				l.add(p+".gateway", "%s", msg)
+			}
+		}
 		if strings.ContainsAny(tg.ClusterID, " \t\n") || len(tg.ClusterID) > 253 {
 			l.add(p+".clusterID", "%q is not an Istio cluster ID: up to 253 characters, no white space", tg.ClusterID)
 		}
@@ -366,6 +373,19 @@ func (t *Topology) validateMesh(l *problemList, rule TopologyRule) {
 			l.add(p, "is required: with separate meshes the %s cluster (%s) reaches the %s target's services through its ingress gateway; give its address as host:port", home.Role, home.Cluster, tg.Role)
 		}
 	}
+}
+
+// checkGatewayName returns what is wrong with a Gateway's name:
+// namespace/name or name, each a DNS-1123 label or subdomain.
+func checkGatewayName(name string) string {
+	ns, n, qualified := strings.Cut(name, "/")
+	if !qualified {
+		ns, n = "", name
+	}
+	if (qualified && checkLabel(ns) != "") || len(validation.IsDNS1123Subdomain(n)) > 0 {
+		return fmt.Sprintf("%q is not a Gateway name: namespace/name or name", name)
+	}
+	return ""
 }
 
 // checkIngress returns what is wrong with an ingress address.

@@ -163,3 +163,32 @@ func TestMeshModes(t *testing.T) {
 		}
 	}
 }
+
+func TestGatewayTarget(t *testing.T) {
+	tg := func(role Role, cluster, ns, gw string) Target {
+		return Target{Role: role, Cluster: cluster, Namespace: ns, Gateway: gw}
+	}
+	tests := []struct {
+		gateway, stableGateway string
+		want                   string // empty: valid
+	}{
+		{"istio-ingress/public", "", ""},
+		{"public", "", ""},
+		{"Public/x", "", `"Public/x" is not a Gateway name`},
+		{"a/b/c", "", "is not a Gateway name"},
+		{"", "public", "only a gateway target binds the route"},
+	}
+	for _, tt := range tests {
+		topo := Topology{Kind: GatewayRoutedClusters, Targets: []Target{tg(RoleGateway, "edge", "gw", tt.gateway), tg(RoleStable, "a", "shop", tt.stableGateway), tg(RoleCanary, "b", "shop", "")}}
+		var l problemList
+		topo.validate(&l)
+		var msgs []string
+		for _, p := range l {
+			msgs = append(msgs, p.String())
+		}
+		got := strings.Join(msgs, "\n")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("validate(gateway %q, stable gateway %q) = %q, want %q", tt.gateway, tt.stableGateway, got, tt.want)
+		}
+	}
+}

@@ -117,6 +117,10 @@ type Target struct {
 	// clusters reach it, host:port (an IP or a DNS name): with separate
 	// meshes, the deciding cluster reaches this target's services there.
 	Ingress string `json:"ingress,omitempty"`
+	// Gateway, on a gateway target, is the Istio Gateway (namespace/name,
+	// or a name in the target's namespace) of the cluster's ingress that
+	// the route binds to, beside the mesh's sidecars.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // IstioClusterID is the target's Istio cluster ID: ClusterID, else the

@@ -85,6 +85,18 @@ type Placement struct {
 	// Switch moves traffic to a rebuilt passive side; empty when the kind
 	// has none.
 	Switch config.Separation
+	// Gateway is the ingress Gateway (namespace/name or name) the route at
+	// the gateway side binds to beside the mesh's sidecars; empty: the
+	// sidecars alone.
+	Gateway string
+}
+
+// GatewayAt returns the ingress Gateway the route at at binds to, if any.
+func (p Placement) GatewayAt(at Location) string {
+	if gw, ok := p.Side(config.RoleGateway); ok && p.Gateway != "" && gw.Same(at) {
+		return p.Gateway
+	}
+	return ""
 }
 
 // Spans reports whether the placement's sides and routes are in more than
@@ -161,6 +173,9 @@ func Place(t config.Topology, opts Options) (Placement, error) {
 			continue // an optional target the config does not have
 		}
 		p.Sides = append(p.Sides, Side{Role: tr.Role, Parts: tr.Parts, Scope: tr.Scope, Location: locationOf(*tg), Ingress: tg.Ingress})
+		if tr.Role == config.RoleGateway {
+			p.Gateway = tg.Gateway
+		}
 	}
 	for _, r := range t.RouteRoles() {
 		p.Routes = append(p.Routes, locationOf(*t.Target(r)))

@@ -129,13 +129,18 @@ func ActivePassiveCanaryNamespace(namespace, canaryNS string) Layout {
 	}
 }
 
-// GatewayRoutedClusters routes from namespace of the gateway cluster to
-// the release cluster (stable) and the canary cluster, namespace in each.
+// IngressGateway is the ingress Gateway the gateway-routed layout's route
+// binds to, in its namespace of the gateway cluster (the test creates it).
+const IngressGateway = "edge"
+
+// GatewayRoutedClusters routes from namespace of the gateway cluster, for
+// its ingress Gateway IngressGateway and its sidecars, to the release
+// cluster (stable) and the canary cluster, namespace in each.
 func GatewayRoutedClusters(namespace string) Layout {
 	return Layout{
 		Name: string(config.GatewayRoutedClusters),
 		Topology: config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{
-			{Role: config.RoleGateway, Cluster: GatewayCluster, Namespace: namespace},
+			{Role: config.RoleGateway, Cluster: GatewayCluster, Namespace: namespace, Gateway: IngressGateway},
 			{Role: config.RoleStable, Cluster: ReleaseCluster, Namespace: namespace},
 			{Role: config.RoleCanary, Cluster: CanaryCluster, Namespace: namespace},
 		}},

@@ -66,6 +66,26 @@ func (f *Fixture) WithMeshIstiods(t testing.TB, clusters ...string) []*devenv.Is
 	return out
 }
 
+// WithIngressProbe adds a route check that asks ist over xDS, as the
+// ingress gateway (istio: ingressgateway) of its cluster serving plain
+// HTTP on port 80, how each service's requests are split and which pods'
+// IPs stand behind each share: what the route bound to the layout's
+// ingress Gateway makes of it.
+func (f *Fixture) WithIngressProbe(t testing.TB, ist *devenv.Istiod) {
+	t.Helper()
+	probe, err := xdsprobe.New(context.Background(), xdsprobe.Options{
+		GRPCAddr:  ist.GRPCAddr,
+		DebugAddr: ist.HTTPAddr,
+		Node:      xdsprobe.Router(devenv.IstiodNamespace, ist.ClusterID, map[string]string{"istio": "ingressgateway"}),
+		Timeout:   30 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("connecting to istiod of %s: %v", ist.ClusterID, err)
+	}
+	t.Cleanup(func() { _ = probe.Close() })
+	f.RouteChecks = append(f.RouteChecks, f.xdsCheck(probe, "the ingress gateway of "+ist.ClusterID))
+}
+
 // xdsCheck waits until istiod's split of each service, as sent to client,
 // equals want: the same weights, each served by the IPs of the running
 // pods of that version in that namespace of that cluster.
