@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
@@ -357,12 +358,16 @@ func patchWeight(ctx context.Context, k *killEnv, ns string, w int) error {
 	return err
 }
 
+// scale sets a Deployment's replicas, reading it again when the
+// controller changed it in between.
 func scale(ctx context.Context, k *killEnv, ns, name string, n int32) error {
-	s, err := k.c.kube.AppsV1().Deployments(ns).GetScale(ctx, name, metav1.GetOptions{})
-	if err != nil {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s, err := k.c.kube.AppsV1().Deployments(ns).GetScale(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = n
+		_, err = k.c.kube.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{})
 		return err
-	}
-	s.Spec.Replicas = n
-	_, err = k.c.kube.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{})
-	return err
+	})
 }
