@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Decoded is a document DecodeStrict decoded: where each of its paths
@@ -62,7 +63,7 @@ func DecodeStrict(data []byte, limits Limits, what string, v any) (*Decoded, []P
 		opts = append(opts, yaml.DisallowUnknownField())
 	}
 	// The tree, not data: Parse resolved its merge keys.
-	if err := yaml.NodeToValue(file.Docs[0].Body, v, opts...); err != nil {
+	if err := nodeToValue(file.Docs[0].Body, v, opts...); err != nil {
 		p := ProblemOf(err)
 		if !sameLine(sh.problems, p) {
 			sh.problems = append(sh.problems, p)
@@ -91,4 +92,16 @@ func sameLine(list []Problem, p Problem) bool {
 		}
 	}
 	return false
+}
+
+// nodeToValue is yaml.NodeToValue with go-yaml's panics turned into an
+// error: the fuzzer found trees it builds and then cannot decode (a tagged
+// scalar where a list is wanted made it dereference nil).
+func nodeToValue(node ast.Node, v any, opts ...yaml.DecodeOption) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML decoder failed on this document (%v): check the shape of its values", r)
+		}
+	}()
+	return yaml.NodeToValue(node, v, opts...)
 }
