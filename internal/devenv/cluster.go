@@ -135,15 +135,24 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 // when the test ends.
 func StartClusters(t testing.TB, n int, opts ClusterOptions) []*Cluster {
 	t.Helper()
-	// A first build of the binaries takes minutes; only the start is bounded.
+	return startForTest(t, fmt.Sprintf("%d cluster(s)", n), func(ctx context.Context) ([]*Cluster, error) {
+		return NewClusters(ctx, n, opts)
+	})
+}
+
+// startForTest builds the cluster binaries if needed (a first build takes
+// minutes; only the start is bounded), starts clusters with start and
+// stops them when the test ends.
+func startForTest(t testing.TB, what string, start func(context.Context) ([]*Cluster, error)) []*Cluster {
+	t.Helper()
 	if _, err := toolPaths(context.Background(), clusterTools...); err != nil {
-		t.Fatalf("starting %d cluster(s): %v", n, err)
+		t.Fatalf("starting %s: %v", what, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	clusters, err := NewClusters(ctx, n, opts)
+	clusters, err := start(ctx)
 	if err != nil {
-		t.Fatalf("starting %d cluster(s): %v", n, err)
+		t.Fatalf("starting %s: %v", what, err)
 	}
 	t.Cleanup(func() {
 		for _, c := range clusters {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -18,21 +17,9 @@ import (
 // test ends. opts applies to each; its Name and ClusterID are ignored.
 func StartNamedClusters(t testing.TB, names []string, opts ClusterOptions) []*Cluster {
 	t.Helper()
-	if _, err := toolPaths(context.Background(), clusterTools...); err != nil {
-		t.Fatalf("starting clusters %v: %v", names, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	clusters, err := NewNamedClusters(ctx, names, opts)
-	if err != nil {
-		t.Fatalf("starting clusters %v: %v", names, err)
-	}
-	t.Cleanup(func() {
-		for _, c := range clusters {
-			_ = c.Close()
-		}
+	return startForTest(t, fmt.Sprintf("clusters %v", names), func(ctx context.Context) ([]*Cluster, error) {
+		return NewNamedClusters(ctx, names, opts)
 	})
-	return clusters
 }
 
 // NewNamedClusters starts a cluster per name in parallel (see
