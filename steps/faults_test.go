@@ -2,14 +2,10 @@ package steps_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -55,7 +51,7 @@ func TestFaultInjection(t *testing.T) {
 	regProxy := faultproxy.Start(t, faultproxy.Options{Target: regURL, StallFor: time.Minute})
 	promURL, _ := url.Parse(prom.URL)
 	promProxy := faultproxy.Start(t, faultproxy.Options{Target: promURL, StallFor: time.Minute})
-	apiProxy, kubeconfig := apiServerProxy(t, real.Cluster)
+	apiProxy, kubeconfig := canarytest.APIServerProxy(t, real.Cluster)
 	proxies := map[string]*faultproxy.Proxy{"registry": regProxy, "API server": apiProxy, "Prometheus": promProxy}
 
 	f := &canarytest.Fixture{Cluster: real.Cluster, Registry: &devenv.Registry{Host: regProxy.Addr, URL: regProxy.URL}, Namespace: "faults-ref", Layout: canarytest.SingleCluster("faults-ref")}
@@ -205,39 +201,6 @@ func deploymentName(service, version string) string {
 	return service + "-v" + strings.ReplaceAll(version, ".", "-")
 }
 
-// apiServerProxy puts a fault proxy serving TLS with a certificate of its
-// own in front of the cluster's API server, and returns it with an admin
-// kubeconfig that goes through it.
-func apiServerProxy(t *testing.T, c *devenv.Cluster) (*faultproxy.Proxy, string) {
-	t.Helper()
-	caPEM, err := os.ReadFile(c.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	upstream := http.DefaultTransport.(*http.Transport).Clone()
-	upstream.TLSClientConfig = &tls.Config{RootCAs: pool}
-	target, _ := url.Parse(c.Server)
-	serving, proxyCA, err := faultproxy.SelfSigned()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := faultproxy.Start(t, faultproxy.Options{Target: target, Transport: upstream, TLS: serving, StallFor: time.Minute})
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	data := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: proxied, cluster: {server: %q, certificate-authority-data: %q}}]
-users: [{name: admin, user: {token: %q}}]
-contexts: [{name: proxied, context: {cluster: proxied, user: admin}}]
-current-context: proxied
-`, p.URL, b64(proxyCA), c.RESTConfig().BearerToken)
-	if err := os.WriteFile(kc, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p, kc
-}
-
 // waitForPrometheus waits until Prometheus has scraped requests of workload.
 func waitForPrometheus(t *testing.T, prom *devenv.Prometheus, workload string) {
 	t.Helper()
@@ -254,5 +217,3 @@ func waitForPrometheus(t *testing.T, prom *devenv.Prometheus, workload string) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
-
-func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

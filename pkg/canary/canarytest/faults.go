@@ -26,7 +26,7 @@ func (f *Fixture) Proxied(t testing.TB, name string) (*faultproxy.Proxy, string)
 	if !ok {
 		t.Fatalf("the fixture has no cluster %q", name)
 	}
-	p, kc := proxy(t, c)
+	p, kc := APIServerProxy(t, c)
 	files := map[string]string{}
 	for n, o := range f.Clusters {
 		files[n] = o.Kubeconfig
@@ -39,9 +39,10 @@ func (f *Fixture) Proxied(t testing.TB, name string) (*faultproxy.Proxy, string)
 	return p, merged
 }
 
-// proxy puts a fault proxy in front of c's API server and returns it with
-// an admin kubeconfig that goes through it.
-func proxy(t testing.TB, c *devenv.Cluster) (*faultproxy.Proxy, string) {
+// APIServerProxy puts a fault proxy, serving TLS with a certificate of its
+// own, in front of c's API server and returns it with an admin kubeconfig
+// that goes through it.
+func APIServerProxy(t testing.TB, c *devenv.Cluster) (*faultproxy.Proxy, string) {
 	t.Helper()
 	caPEM, err := os.ReadFile(c.CAFile)
 	if err != nil {
