@@ -164,13 +164,7 @@ func startForTest(t testing.TB, what string, start func(context.Context) ([]*Clu
 
 // NewClusters starts n clusters in parallel. On error none is left running.
 func NewClusters(ctx context.Context, n int, opts ClusterOptions) ([]*Cluster, error) {
-	// Resolve (and on first use build) the binaries once, not per cluster.
-	if _, err := toolPaths(ctx, clusterTools...); err != nil {
-		return nil, err
-	}
-	clusters := make([]*Cluster, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
+	all := make([]ClusterOptions, n)
 	for i := range n {
 		o := opts
 		o.Name = clusterName(opts.Name, i, n)
@@ -180,6 +174,22 @@ func NewClusters(ctx context.Context, n int, opts ClusterOptions) ([]*Cluster, e
 		if opts.PodCIDR == "" {
 			o.PodCIDR = nextPodCIDR() // in order: cluster-1 gets the lowest
 		}
+		all[i] = o
+	}
+	return newAll(ctx, all)
+}
+
+// newAll starts a cluster per options in parallel, resolving (and on first
+// use building) the binaries once, not per cluster. On error none is left
+// running.
+func newAll(ctx context.Context, all []ClusterOptions) ([]*Cluster, error) {
+	if _, err := toolPaths(ctx, clusterTools...); err != nil {
+		return nil, err
+	}
+	clusters := make([]*Cluster, len(all))
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, o := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -2,9 +2,7 @@ package devenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -25,34 +23,16 @@ func StartNamedClusters(t testing.TB, names []string, opts ClusterOptions) []*Cl
 // NewNamedClusters starts a cluster per name in parallel (see
 // StartNamedClusters). On error none is left running.
 func NewNamedClusters(ctx context.Context, names []string, opts ClusterOptions) ([]*Cluster, error) {
-	if _, err := toolPaths(ctx, clusterTools...); err != nil {
-		return nil, err
-	}
-	clusters := make([]*Cluster, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
+	all := make([]ClusterOptions, len(names))
 	for i, name := range names {
 		o := opts
 		o.Name, o.ClusterID = name, name
 		if opts.PodCIDR == "" {
 			o.PodCIDR = nextPodCIDR()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			clusters[i], errs[i] = NewCluster(ctx, o)
-		}()
+		all[i] = o
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, c := range clusters {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
-		return nil, err
-	}
-	return clusters, nil
+	return newAll(ctx, all)
 }
 
 // MergeKubeconfigs writes to path one kubeconfig holding the current
