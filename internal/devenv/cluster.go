@@ -171,20 +171,23 @@ func NewClusters(ctx context.Context, n int, opts ClusterOptions) ([]*Cluster, e
 		if opts.ClusterID != "" {
 			o.ClusterID = clusterName(opts.ClusterID, i, n)
 		}
-		if opts.PodCIDR == "" {
-			o.PodCIDR = nextPodCIDR() // in order: cluster-1 gets the lowest
-		}
 		all[i] = o
 	}
 	return newAll(ctx, all)
 }
 
 // newAll starts a cluster per options in parallel, resolving (and on first
-// use building) the binaries once, not per cluster. On error none is left
+// use building) the binaries once, not per cluster. Options without a pod
+// range get one in order: the first gets the lowest. On error none is left
 // running.
 func newAll(ctx context.Context, all []ClusterOptions) ([]*Cluster, error) {
 	if _, err := toolPaths(ctx, clusterTools...); err != nil {
 		return nil, err
+	}
+	for i := range all {
+		if all[i].PodCIDR == "" {
+			all[i].PodCIDR = nextPodCIDR()
+		}
 	}
 	clusters := make([]*Cluster, len(all))
 	errs := make([]error, len(all))

@@ -27,9 +27,6 @@ func NewNamedClusters(ctx context.Context, names []string, opts ClusterOptions) 
 	for i, name := range names {
 		o := opts
 		o.Name, o.ClusterID = name, name
-		if opts.PodCIDR == "" {
-			o.PodCIDR = nextPodCIDR()
-		}
 		all[i] = o
 	}
 	return newAll(ctx, all)
