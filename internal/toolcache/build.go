@@ -123,26 +123,93 @@ func Ensure(ctx context.Context, names []string, opts Options) (map[string]strin
 	return paths, nil
 }
 
-// plan splits missing tools into build units: the members of one group
-// together, every other tool alone. Units whose cold build costs most come
+// plan splits missing tools into build units, one "go build" each. Tools
+// of one tools module share their dependencies' versions, so they are
+// built together: the shared packages compile once, not once per tool (or
+// twice at the same time in parallel builds). A tool stays alone when its
+// LDFlags set a variable of package main (they would set it in every
+// binary of the unit) or one another member sets to another value, or
+// when its binary's name is taken. Units whose cold build costs most come
 // first, so that a parallel build does not end on one long build.
 func plan(missing []Tool) [][]Tool {
 	var units [][]Tool
-	byGroup := map[string]int{}
+	byModule := map[string]int{}
 	for _, t := range missing {
-		if t.Group == "" {
-			units = append(units, []Tool{t})
-			continue
-		}
-		if i, ok := byGroup[t.Group]; ok {
+		if i, ok := byModule[t.Module]; ok && joinable(units[i], t) {
 			units[i] = append(units[i], t)
 			continue
 		}
-		byGroup[t.Group] = len(units)
+		if !setsMain(t) {
+			byModule[t.Module] = len(units)
+		}
 		units = append(units, []Tool{t})
 	}
 	sort.SliceStable(units, func(i, j int) bool { return coldCPU(units[i]) > coldCPU(units[j]) })
 	return units
+}
+
+// joinable says whether t can be built in one invocation with unit.
+func joinable(unit []Tool, t Tool) bool {
+	if setsMain(t) {
+		return false
+	}
+	vars := linkVars(t.LDFlags)
+	for _, u := range unit {
+		if binaryName(u.Package) == binaryName(t.Package) {
+			return false
+		}
+		for k, v := range linkVars(u.LDFlags) {
+			if w, ok := vars[k]; ok && w != v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func setsMain(t Tool) bool {
+	for k := range linkVars(t.LDFlags) {
+		if strings.HasPrefix(k, "main.") {
+			return true
+		}
+	}
+	return false
+}
+
+// linkVars returns the variables that "-X name=value" flags set.
+func linkVars(ldflags string) map[string]string {
+	vars := map[string]string{}
+	f := strings.Fields(ldflags)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "-X" {
+			k, v, _ := strings.Cut(f[i+1], "=")
+			vars[k] = v
+			i++
+		}
+	}
+	return vars
+}
+
+// unitLDFlags merges the link flags of a unit's tools, each flag once:
+// "-X" variables only reach binaries that hold their package.
+func unitLDFlags(unit []Tool) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range unit {
+		f := strings.Fields(t.LDFlags)
+		for i := 0; i < len(f); i++ {
+			flag := f[i]
+			if f[i] == "-X" && i+1 < len(f) {
+				flag = "-X " + f[i+1]
+				i++
+			}
+			if !seen[flag] {
+				seen[flag] = true
+				out = append(out, flag)
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // withGroup adds to tool the other members of its group that are neither

@@ -19,8 +19,8 @@
 // one "go build", which compiles the packages they share once and links
 // the binaries side by side. Ensure builds a list of tools, several builds
 // at once (Options.Parallel), and reports each build's progress through a
-// callback (packages compiled of those needed, wall and CPU time). Builds
-// are stripped: no DWARF from the compiler, -s -w for the linker.
+// callback (packages compiled of those needed, wall and CPU time). The
+// binaries are stripped (-s -w).
 //
 // Each tool's ColdCPU records what its build cost with an empty Go build
 // cache on a 2-core machine; Estimate turns a list of missing tools into

@@ -25,10 +25,11 @@ type Tool struct {
 	// allows a binary of that name on PATH (checked before building).
 	PathEnv  string
 	LookPath bool
-	// Group names tools of one module, with the same LDFlags, that are
-	// built together: when one is missing, every missing member is built
-	// in one "go build", which compiles their shared packages once and
-	// links them side by side.
+	// Group names tools of one module that are wanted together: asking
+	// for one that is missing builds every missing member in one
+	// "go build", which compiles their shared packages once and links the
+	// binaries side by side (Ensure also builds the tools it is given of
+	// one module together).
 	Group string
 	// ColdCPU is the CPU time the tool's build took with an empty Go build
 	// cache on a 2-core machine (for a group member after the members
@@ -65,7 +66,8 @@ var table = []Tool{
 	{Name: "kubectl", Module: "tools", Package: "k8s.io/kubernetes/cmd/kubectl", Version: kubeVersion,
 		LDFlags: kubeLDFlags, Env: []string{"KUBEBUILDER_ASSETS"}},
 	{Name: "kwok", Module: "tools", Package: "sigs.k8s.io/kwok/cmd/kwok", Version: "v0.8.0",
-		LDFlags: "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0 -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=" + kubeVersion},
+		LDFlags: "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0 -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=" + kubeVersion,
+		Group:   "kube", ColdCPU: 0},
 	{Name: "cosign-v2", Module: "cosign-v2", Package: "github.com/sigstore/cosign/v2/cmd/cosign", Version: "v2.6.1",
 		LDFlags: "-s -w -X sigs.k8s.io/release-utils/version.gitVersion=v2.6.1"},
 	{Name: "cosign-v3", Module: "cosign-v3", Package: "github.com/sigstore/cosign/v3/cmd/cosign", Version: "v3.1.3",
