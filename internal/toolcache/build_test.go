@@ -301,3 +301,12 @@ func TestMissingSkipsCachedAndProvided(t *testing.T) {
 		t.Errorf("Missing(nope) = nil error, want one")
 	}
 }
+
+// TestEveryToolHasAColdCost keeps the first-run estimates whole.
+func TestEveryToolHasAColdCost(t *testing.T) {
+	for _, tool := range table {
+		if tool.ColdCPU <= 0 {
+			t.Errorf("%s: no ColdCPU", tool.Name)
+		}
+	}
+}

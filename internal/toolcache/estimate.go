@@ -27,9 +27,10 @@ func Missing(names ...string) ([]Tool, error) {
 }
 
 // parallelEfficiency is the share of the cores' time that builds of the
-// tools keep busy when two run at once; the rest is links and long single
-// packages with nothing else ready. Measured from go build's action trace
-// of the cold Kubernetes build (see internal/toolcache/doc.go).
+// tools keep busy when two run at once. Replaying go build's action trace
+// of the cold Kubernetes build (its first two thirds) on two workers kept
+// them 99 % busy; the module loading each build starts with and the links
+// at its end are single-threaded, hence 0.9.
 const parallelEfficiency = 0.9
 
 // maxUsefulCores caps how many cores the estimate counts: the build
