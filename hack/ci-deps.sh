@@ -10,7 +10,7 @@
 #
 # The first run builds the Kubernetes binaries, etcd, kwok, istiod
 # (pilot-discovery) and both cosign CLIs from the Go module proxy, two builds
-# at a time: about 51 CPU-minutes, 28 minutes on two idle cores (see
+# at a time: about 54 CPU-minutes, 30 minutes on two idle cores (see
 # internal/toolcache for each tool's share); later runs reuse the binaries
 # cached in the user cache directory (aviary/tools).
 set -euo pipefail
