@@ -57,10 +57,11 @@ const istioVersion = "v0.0.0-20260827124520-eed52ebb66ad"
 // The ColdCPU figures, in CPU-minutes. Measured on 2026-11-27 with an
 // empty Go build cache on a 2-core machine under heavy load (load average
 // 15 to 34, which inflates CPU time): etcd 2.4 (144.8 s); the Kubernetes
-// binaries in one go build had used 16.2 when four fifths of their
-// packages were compiled (the measurement was stopped there), so about 19
-// in all, split between them as the earlier one-by-one builds took wall
-// time (5 minutes, then 3 more). The others come from earlier wall times
+// binaries in one go build had used 17.2 when 2036 of their 2454 packages
+// were compiled (the measurement was stopped there, before the links):
+// about 21 in all at that rate, 19 counted here since load inflates CPU
+// time, split between them as the earlier one-by-one builds took wall time
+// (5 minutes, then 3 more). The others come from earlier wall times
 // on 2 cores: istiod 12 to 15, kwok about 1.5 after the Kubernetes
 // binaries (same module), prometheus 5.5 minutes of wall time; the cosign
 // CLIs' 9 each, act's, crane's, oras' and kubectl's are estimates from the
