@@ -20,9 +20,9 @@ build:
 # The real components the tests run; the benchmarks also use kubectl, crane and oras.
 TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok pilot-discovery cosign-v2 cosign-v3 prometheus
 
-## tools: build (once, cached) the real components the tests and the demo run
+## tools: build (once, cached) the real components the tests and the demo run, two builds at a time
 tools:
-	$(GO) run ./hack/toolcache $(TEST_TOOLS)
+	$(GO) run ./hack/toolcache -j 2 $(TEST_TOOLS)
 
 ## test: everything, including the tests against real components, and a short fuzzing run
 test: tools

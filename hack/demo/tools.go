@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aviary-cd/aviary/internal/toolcache"
@@ -16,107 +15,99 @@ import (
 // envTools are the programs the local environment runs.
 var envTools = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "prometheus", "pilot-discovery"}
 
+// toolBuilds is how many tool builds run at once: two keep two cores busy
+// through each other's links.
+const toolBuilds = 2
+
+// progressEvery is how often a running build reports its progress.
+const progressEvery = 30 * time.Second
+
 // ensureTools finds every program of the environment, building the missing
-// ones once (toolcache caches them). Building the Kubernetes binaries takes
-// minutes on a small machine, so it says so and shows that it is alive.
+// ones once (toolcache caches them). A first run builds them from source,
+// which takes many minutes on a small machine: it says how long beforehand
+// and shows each build's progress while it runs.
 func ensureTools(ctx context.Context, out io.Writer) error {
-	var missing []toolcache.Tool
-	for _, name := range envTools {
-		tool, ok := toolcache.Lookup(name)
-		if !ok {
-			return fmt.Errorf("tool %q is not in internal/toolcache's table", name)
-		}
-		if !available(tool) {
-			missing = append(missing, tool)
-		}
-	}
-	if len(missing) == 0 {
-		dir, _ := toolcache.CacheDir()
-		fmt.Fprintf(out, "  tools       etcd, Kubernetes %s, kwok, Prometheus, istiod: cached (%s)\n", kubeVersion(), dir)
-		return nil
+	missing, err := toolcache.Missing(envTools...)
+	if err != nil {
+		return err
 	}
 	dir, err := toolcache.CacheDir()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  tools       first run: building %d program(s) from source once, cached in %s for later runs.\n", len(missing), dir)
-	for _, t := range missing {
-		if strings.HasPrefix(t.Name, "kube-") {
-			fmt.Fprintf(out, "              The Kubernetes binaries take about ten minutes on two cores.\n")
-			break
-		}
+	if len(missing) == 0 {
+		fmt.Fprintf(out, "  tools       etcd, Kubernetes %s, kwok, Prometheus, istiod: cached (%s)\n", kubeVersion(), dir)
+		return nil
 	}
-	for _, t := range missing {
-		if t.Name == "pilot-discovery" {
-			fmt.Fprintf(out, "              istiod (pilot-discovery) takes 12 to 15 CPU-minutes more.\n")
-		}
-	}
+	fmt.Fprint(out, firstRunNotice(missing, runtime.NumCPU(), dir))
 	start := time.Now()
-	for i, tool := range missing {
-		if err := buildTool(ctx, out, tool, i+1, len(missing)); err != nil {
-			return err
-		}
+	p := &buildPrinter{out: out, last: map[string]time.Time{}}
+	if _, err := toolcache.Ensure(ctx, envTools, toolcache.Options{Parallel: toolBuilds, Progress: p.event}); err != nil {
+		return err
 	}
-	fmt.Fprintf(out, "              all built in %s\n", since(start))
+	fmt.Fprintf(out, "              all built in %s; later runs start in seconds\n", since(start).Round(time.Second))
 	return nil
 }
 
-// buildTool builds one tool, printing a line every 30 seconds while it runs.
-func buildTool(ctx context.Context, out io.Writer, tool toolcache.Tool, n, of int) error {
-	fmt.Fprintf(out, "              [%d/%d] %s %s ...\n", n, of, tool.Name, tool.Version)
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(30 * time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				fmt.Fprintf(out, "                    still building %s (%s)\n", tool.Name, since(start).Round(time.Second))
-			}
-		}
-	}()
-	_, err := toolcache.Path(ctx, tool.Name)
-	close(done)
-	if err != nil {
-		return fmt.Errorf("building %s: %w", tool.Name, err)
+// firstRunNotice says what a first run builds and how long that takes.
+func firstRunNotice(missing []toolcache.Tool, cores int, dir string) string {
+	names := make([]string, len(missing))
+	for i, t := range missing {
+		names[i] = t.Name
 	}
-	fmt.Fprintf(out, "                    built %s in %s\n", tool.Name, since(start).Round(time.Second))
-	return nil
+	cpu, wall := toolcache.Estimate(missing, cores)
+	var b strings.Builder
+	fmt.Fprintf(&b, "  tools       first run: building %s from source once, cached in %s.\n", strings.Join(names, ", "), dir)
+	fmt.Fprintf(&b, "              That is about %s of CPU: about %s on %d idle core(s), longer on a busy machine.\n",
+		minutes(cpu), minutes(wall), cores)
+	return b.String()
 }
 
-// available mirrors toolcache's lookup without building: a binary given by
-// the environment, on PATH where allowed, or already cached.
-func available(tool toolcache.Tool) bool {
-	dirs := []string{os.Getenv("AVIARY_TOOLS_DIR")}
-	for _, env := range tool.Env {
-		dirs = append(dirs, os.Getenv(env))
+// minutes rounds d for a person: "25 minutes", "1 minute".
+func minutes(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m <= 1 {
+		return "1 minute"
 	}
-	for _, d := range dirs {
-		if d != "" && executable(filepath.Join(d, tool.Name)) {
-			return true
-		}
-	}
-	if tool.PathEnv != "" && executable(os.Getenv(tool.PathEnv)) {
-		return true
-	}
-	if tool.LookPath {
-		if _, err := exec.LookPath(tool.Name); err == nil {
-			return true
-		}
-	}
-	dir, err := toolcache.CacheDir()
-	return err == nil && executable(filepath.Join(dir, tool.Name+"-"+tool.Version))
+	return fmt.Sprintf("%d minutes", m)
 }
 
-func executable(path string) bool {
-	if path == "" {
-		return false
+// buildPrinter shows the tool builds' progress: a line when one starts,
+// every progressEvery while it compiles, and when it ends.
+type buildPrinter struct {
+	out io.Writer
+
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (p *buildPrinter) event(e toolcache.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	names := strings.Join(e.Tools, ", ")
+	switch e.State {
+	case toolcache.Started:
+		p.last[names] = time.Now()
+		fmt.Fprintf(p.out, "              building %s ...\n", names)
+	case toolcache.Compiling:
+		if time.Since(p.last[names]) < progressEvery {
+			return
+		}
+		p.last[names] = time.Now()
+		fmt.Fprintf(p.out, "                    %s: %s, %s\n", names, packages(e), e.Elapsed.Round(time.Second))
+	case toolcache.Done:
+		fmt.Fprintf(p.out, "                    built %s in %s\n", names, e.Elapsed.Round(time.Second))
+	case toolcache.Failed:
+		fmt.Fprintf(p.out, "                    building %s failed after %s\n", names, e.Elapsed.Round(time.Second))
 	}
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// packages says how far a build is: "812 of 2454 packages (33 %)".
+func packages(e toolcache.Event) string {
+	if e.Total == 0 {
+		return fmt.Sprintf("%d packages compiled", e.Packages)
+	}
+	return fmt.Sprintf("%d of %d packages (%d %%)", e.Packages, e.Total, 100*e.Packages/e.Total)
 }
 
 func kubeVersion() string {

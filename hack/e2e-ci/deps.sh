@@ -8,6 +8,9 @@
 #   - busybox-static for amd64 and arm64 (the -debug images) is fetched by the
 #     tests through hack/images/busybox.sh;
 #   - act and cosign v3 from the tool cache (internal/toolcache), built once.
+#
+#   bash hack/e2e-ci/deps.sh            # all of it
+#   bash hack/e2e-ci/deps.sh packages   # the Debian and npm packages only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
@@ -30,6 +33,8 @@ gcl_version=4.62.0
 if [ "$(gitlab-ci-local --version 2>/dev/null)" != "$gcl_version" ]; then
   $sudo npm install -g --no-audit --no-fund "gitlab-ci-local@$gcl_version"
 fi
+
+[ "${1:-}" = packages ] && exit 0
 
 start=$(date +%s)
 go run ./hack/toolcache act cosign-v3 >/dev/null

@@ -9,13 +9,25 @@
 //     holds the file, that file (an envtest assets directory).
 //   - For prometheus, AVIARY_PROMETHEUS, then "prometheus" on PATH (Debian's
 //     package), before building.
-//   - Otherwise <user cache dir>/aviary/tools/<name>-<version>, built with
-//     "go build" from hack/<module> of this repository on first use. A file
-//     lock keeps parallel test processes from building the same tool twice.
+//   - Otherwise <cache>/<name>-<version>, built with "go build" from
+//     hack/<module> of this repository on first use. The cache is
+//     AVIARY_TOOL_CACHE, or <user cache dir>/aviary/tools. A file lock per
+//     binary keeps parallel test processes from building the same tool twice.
 //
-// The first build of the Kubernetes binaries takes about ten minutes on two
-// cores, and istiod's (pilot-discovery, from hack/istiod) about as long
-// again; "go run ./hack/toolcache all" builds everything ahead of time.
+// Tools of one Group (the Kubernetes control-plane binaries) are built
+// together: asking for one that is missing builds every missing member in
+// one "go build", which compiles the packages they share once and links
+// the binaries side by side. Ensure builds a list of tools, several builds
+// at once (Options.Parallel), and reports each build's progress through a
+// callback (packages compiled of those needed, wall and CPU time). The
+// binaries are stripped (-s -w).
 //
-// This is a test helper: it prints one line to stderr when it builds.
+// Each tool's ColdCPU records what its build cost with an empty Go build
+// cache on a 2-core machine; Estimate turns a list of missing tools into
+// CPU and wall time, which "make demo" shows before a first run. The
+// Kubernetes binaries, istiod and the two cosign CLIs cost the most;
+// "go run ./hack/toolcache all" builds everything ahead of time.
+//
+// This is a test helper: Path prints one line to stderr when a build starts
+// and one when it ends; Ensure reports only to its callback.
 package toolcache

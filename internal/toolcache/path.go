@@ -17,6 +17,9 @@ const repoModule = "github.com/aviary-cd/aviary"
 
 // Path returns the path of an executable for the named tool, building and
 // caching it on first use (see the package documentation for the order).
+// A missing member of a Group is built together with the group's other
+// missing members. It prints a line to stderr when it starts and ends a
+// build.
 func Path(ctx context.Context, name string) (string, error) {
 	tool, ok := Lookup(name)
 	if !ok {
@@ -55,8 +58,12 @@ func existing(tool Tool) (string, bool) {
 	return "", false
 }
 
-// CacheDir returns the directory holding built tools.
+// CacheDir returns the directory holding built tools:
+// AVIARY_TOOL_CACHE, or <user cache dir>/aviary/tools.
 func CacheDir() (string, error) {
+	if dir := os.Getenv("AVIARY_TOOL_CACHE"); dir != "" {
+		return dir, nil
+	}
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("finding the user cache directory: %w", err)
@@ -64,47 +71,36 @@ func CacheDir() (string, error) {
 	return filepath.Join(base, "aviary", "tools"), nil
 }
 
-// Build returns the cached binary for tool, building it if it is missing.
+// Build returns the cached binary for tool, building it if it is missing
+// (with the missing members of its group), and printing a line to stderr
+// when it starts and ends a build.
 func Build(ctx context.Context, tool Tool) (string, error) {
 	dir, err := CacheDir()
 	if err != nil {
 		return "", err
 	}
-	target := filepath.Join(dir, tool.Name+"-"+tool.Version)
-	if isExecutable(target) {
-		return target, nil
+	if p := target(dir, tool); isExecutable(p) {
+		return p, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating %s: %w", dir, err)
-	}
-	unlock, err := lockFile(ctx, target+".lock")
+	paths, err := buildUnit(ctx, dir, withGroup(tool), stderrProgress(dir))
 	if err != nil {
 		return "", err
 	}
-	defer unlock()
-	if isExecutable(target) { // built by another process while we waited
-		return target, nil
+	return paths[tool.Name], nil
+}
+
+// stderrProgress prints when a build starts and ends: test output shows
+// why a first run is slow.
+func stderrProgress(dir string) func(Event) {
+	return func(e Event) {
+		names := strings.Join(e.Tools, ", ")
+		switch e.State {
+		case Started:
+			fmt.Fprintf(os.Stderr, "building %s once; cached in %s\n", names, dir)
+		case Done:
+			fmt.Fprintf(os.Stderr, "built %s in %s (%s CPU)\n", names, e.Elapsed.Round(time.Second), e.CPU.Round(time.Second))
+		}
 	}
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	fmt.Fprintf(os.Stderr, "building %s %s once; cached in %s\n", tool.Name, tool.Version, dir)
-	start := time.Now()
-	tmp := fmt.Sprintf("%s.tmp-%d", target, os.Getpid())
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", tool.LDFlags, "-o", tmp, tool.Package)
-	cmd.Dir = filepath.Join(root, "hack", tool.Module)
-	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		_ = os.Remove(tmp)
-		return "", fmt.Errorf("building %s from hack/%s: %w\n%s", tool.Name, tool.Module, err, out)
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		_ = os.Remove(tmp)
-		return "", fmt.Errorf("installing %s: %w", tool.Name, err)
-	}
-	fmt.Fprintf(os.Stderr, "built %s %s in %s\n", tool.Name, tool.Version, time.Since(start).Round(time.Second))
-	return target, nil
 }
 
 // lockFile takes an exclusive flock on path, waiting until ctx is done.
