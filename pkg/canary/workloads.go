@@ -55,7 +55,7 @@ func (e *Env) roll(ctx context.Context, rs ...*rollout) error {
 		if err != nil {
 			return err
 		}
-		if err := c.ApplyAll(ctx, r.objects, e.Parallel); err != nil {
+		if err := e.applyObjects(ctx, c, r); err != nil {
 			return e.in(r.side.Context, err)
 		}
 	}
@@ -68,6 +68,31 @@ func (e *Env) roll(ctx context.Context, rs ...*rollout) error {
 		}
 	}
 	return nil
+}
+
+// applyObjects applies a rollout's objects: first what the services share
+// (their Services and the rest), each skipped when it is there unchanged,
+// with one list per kind instead of a request per object; then the
+// Deployments, each version's new, so applied without a read.
+func (e *Env) applyObjects(ctx context.Context, c *kube.Clients, r *rollout) error {
+	var shared, deployments []*unstructured.Unstructured
+	for _, o := range r.objects {
+		if o.GetKind() == "Deployment" && o.GroupVersionKind().Group == "apps" {
+			deployments = append(deployments, o)
+		} else {
+			shared = append(shared, o)
+		}
+	}
+	if len(shared) > 0 {
+		n, err := c.ApplyChanged(ctx, shared, e.Parallel)
+		if err != nil {
+			return err
+		}
+		if skipped := len(shared) - n; skipped > 0 {
+			e.progress("%d of %d shared objects in %s are unchanged: not applied", skipped, len(shared), r.side)
+		}
+	}
+	return c.ApplyAll(ctx, deployments, e.Parallel)
 }
 
 // scale sets the replicas of a Deployment and records its role, with a
