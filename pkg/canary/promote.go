@@ -101,7 +101,9 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 		return err
 	}
 	row.Stable, row.Canary, row.Weight = r.Version, "", 0
-	if d := st.Deployment(rel.stable, r.Version); d != nil {
+	// A serving Deployment carries no role, as a first release's does;
+	// only one that had another (passive, retired) is marked stable again.
+	if d := st.Deployment(rel.stable, r.Version); d != nil && d.Annotations[AnnotationRole] != "" {
 		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, DeploymentStable); err != nil {
 			return err
 		}
