@@ -31,7 +31,7 @@ const (
 // (config.Role: where a side runs). A Deployment deployed to serve (a
 // first release, a canary, a promoted canary) carries none: the record
 // says which version is stable; the annotation marks one taken out of
-// service (passive, retired) and one brought back from it (stable).
+// service (passive, retired) and one a rollback brought back (stable).
 const (
 	DeploymentStable  = "stable"
 	DeploymentCanary  = "canary"

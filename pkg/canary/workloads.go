@@ -95,8 +95,9 @@ func (e *Env) applyObjects(ctx context.Context, c *kube.Clients, r *rollout) err
 	return c.ApplyAll(ctx, deployments, e.Parallel)
 }
 
-// scale sets the replicas of a Deployment and records its role, with a
-// merge patch: the fields stay owned by aviary's apply otherwise.
+// scale sets the replicas of a Deployment and records its role ("": none),
+// with a merge patch: the fields stay owned by aviary's apply otherwise.
+// A Deployment that has both already is not written.
 func (e *Env) scale(ctx context.Context, side topology.Side, d *appsv1.Deployment, replicas int32, role string) error {
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == replicas && d.Annotations[AnnotationRole] == role {
 		return nil
@@ -105,8 +106,12 @@ func (e *Env) scale(ctx context.Context, side topology.Side, d *appsv1.Deploymen
 	if err != nil {
 		return err
 	}
+	var roleValue any = role
+	if role == "" {
+		roleValue = nil // a merge patch's null removes the annotation
+	}
 	patch, _ := json.Marshal(map[string]any{
-		"metadata": map[string]any{"annotations": map[string]string{AnnotationRole: role}},
+		"metadata": map[string]any{"annotations": map[string]any{AnnotationRole: roleValue}},
 		"spec":     map[string]any{"replicas": replicas},
 	})
 	err = kube.Retry(ctx, func(ctx context.Context) error {
