@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # canary-vs-kubectl.sh: release a 100-service product on one real local
-# cluster (internal/devenv) with deploy-canary and shift-weight, and do the
+# cluster (internal/devenv) with deploy-canary, shift-weight and promote, and do the
 # same work the way people do it by hand: `kubectl apply -f` of the very same
 # objects (Deployments, Services, DestinationRules, VirtualServices, copied
 # from what deploy-canary made) followed by `kubectl wait` for the
@@ -10,6 +10,10 @@
 #   deploy:  deploy-canary (apply, wait ready, route)  vs  kubectl apply + kubectl wait
 #   shift:   shift-weight --weight N over the 100 canaries of a second
 #            release  vs  100 × kubectl patch of the same routes
+#   promote: promote of those canaries  vs  per service kubectl patch of the
+#            DestinationRule (stable subset to the new version), kubectl
+#            patch of the route (100 % stable), kubectl scale of the old
+#            Deployment (one passive replica)
 #
 # Each way runs ROUNDS times; the best round counts, as machine noise only
 # slows runs down.
@@ -23,7 +27,7 @@ ROUNDS=${2:-3}
 say() { echo "canary-vs-kubectl: $*" >&2; }
 
 say "building the steps and the CLIs"
-for s in bundle-plan deploy-canary shift-weight; do go build -o "$WORK/$s" "./steps/$s"; done
+for s in bundle-plan deploy-canary shift-weight promote; do go build -o "$WORK/$s" "./steps/$s"; done
 eval "$(go run ./hack/toolcache kubectl oras | awk '{printf "%s=%s\n", toupper($1), $2}')"
 
 say "starting a cluster and the registry"
@@ -101,7 +105,7 @@ PLAN=$(bundle 1.0.0)
 PLAN2=$(bundle 1.1.0)
 
 best() { if [[ -z $1 || $2 -lt $1 ]]; then echo "$2"; else echo "$1"; fi; }
-best_deploy= best_apply= best_shift= best_patch=
+best_deploy= best_apply= best_shift= best_patch= best_promote= best_manual=
 for r in $(seq 1 "$ROUNDS"); do
 	ns=bench-aviary-$r
 	K create namespace "$ns" >/dev/null
@@ -146,9 +150,29 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 	ms=$(( $(now_ms) - t0 )); best_patch=$(best "$best_patch" "$ms")
 	say "round $r: $N × kubectl patch $ms ms"
+
+	t0=$(now_ms)
+	AVIARY_CI=local "$WORK/promote" --plan "$PLAN2" --namespace "$ns" --holder bench >/dev/null 2>"$WORK/promote.log" ||
+		{ cat "$WORK/promote.log" >&2; exit 1; }
+	ms=$(( $(now_ms) - t0 )); best_promote=$(best "$best_promote" "$ms")
+	say "round $r: promote $ms ms"
+
+	# By hand: per service the stable subset to the new version, all
+	# traffic to it, the old Deployment down to one passive replica.
+	t0=$(now_ms)
+	for i in $(seq -f '%03g' 0 $((N - 1))); do
+		K patch -n "bench-kubectl-$r" destinationrule.networking.istio.io "svc-$i" --type=merge -p \
+			'{"spec":{"subsets":[{"name":"stable","labels":{"version":"1.1.0"}}]}}' >/dev/null
+		K patch -n "bench-kubectl-$r" virtualservice.networking.istio.io "svc-$i" --type=json -p \
+			'[{"op":"replace","path":"/spec/http/0/route/0/weight","value":100},{"op":"replace","path":"/spec/http/0/route/1/weight","value":0}]' >/dev/null
+		K scale -n "bench-kubectl-$r" deployment "svc-$i-v1-0-0" --replicas=1 >/dev/null
+	done
+	ms=$(( $(now_ms) - t0 )); best_manual=$(best "$best_manual" "$ms")
+	say "round $r: $N × kubectl patch, patch, scale $ms ms"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b / a }'; }
 echo "canary-vs-kubectl ($N services, best of $ROUNDS):"
 echo "  deploy: deploy-canary ${best_deploy} ms, kubectl apply + wait ${best_apply} ms: kubectl/aviary = $(ratio "$best_deploy" "$best_apply")"
 echo "  shift:  shift-weight ${best_shift} ms, kubectl patch loop ${best_patch} ms: kubectl/aviary = $(ratio "$best_shift" "$best_patch")"
+echo "  promote: promote ${best_promote} ms, kubectl patch+patch+scale loop ${best_manual} ms: kubectl/aviary = $(ratio "$best_promote" "$best_manual")"

@@ -39,19 +39,11 @@ func Populate(ctx context.Context, client *registry.Client, host, prefix string,
 	if err != nil {
 		return nil, err
 	}
-	f := &Fixture{Images: make([]string, n)}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
-	for i := range n {
-		g.Go(func() error {
-			ref, err := pushSigned(gctx, client, fmt.Sprintf("%s/%s/svc-%03d", host, prefix, i), key)
-			f.Images[i] = ref
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	images, err := pushAll(ctx, client, host, prefix, n, "1.0.0", key)
+	if err != nil {
 		return nil, err
 	}
+	f := &Fixture{Images: images}
 
 	cfg := config.Config{Product: "bench", Topology: config.Topology{Kind: config.SingleCluster,
 		Targets: []config.Target{{Role: config.RoleRelease, Namespace: "bench"}}}}
@@ -86,8 +78,37 @@ func Populate(ctx context.Context, client *registry.Client, host, prefix string,
 	return f, nil
 }
 
-// pushSigned pushes a small image to repo:1.0.0 and signs it.
-func pushSigned(ctx context.Context, client *registry.Client, repo string, key *signature.PrivateKey) (string, error) {
+// PushImages pushes n images to host/<prefix>/svc-NNN:tag, each one
+// distinct per tag, signs each with the cosign private key, and returns
+// them by digest. A plan naming them is left to bundle-plan.
+func PushImages(ctx context.Context, client *registry.Client, host, prefix string, n int, tag string, keyPEM, password []byte) ([]string, error) {
+	key, err := signature.LoadPrivateKey(keyPEM, password)
+	if err != nil {
+		return nil, err
+	}
+	return pushAll(ctx, client, host, prefix, n, tag, key)
+}
+
+// pushAll pushes and signs the n images, 16 at a time.
+func pushAll(ctx context.Context, client *registry.Client, host, prefix string, n int, tag string, key *signature.PrivateKey) ([]string, error) {
+	images := make([]string, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range n {
+		g.Go(func() error {
+			ref, err := pushSigned(gctx, client, fmt.Sprintf("%s/%s/svc-%03d", host, prefix, i), tag, key)
+			images[i] = ref
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return images, nil
+}
+
+// pushSigned pushes a small image to repo:tag and signs it.
+func pushSigned(ctx context.Context, client *registry.Client, repo, tag string, key *signature.PrivateKey) (string, error) {
 	ref, err := registry.ParseReference(repo)
 	if err != nil {
 		return "", err
@@ -96,7 +117,7 @@ func pushSigned(ctx context.Context, client *registry.Client, repo string, key *
 	if err != nil {
 		return "", err
 	}
-	layer, err := oras.PushBytes(ctx, target, ocispec.MediaTypeImageLayer, []byte("layer of "+repo))
+	layer, err := oras.PushBytes(ctx, target, ocispec.MediaTypeImageLayer, []byte("layer of "+repo+":"+tag))
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", repo, err)
 	}
@@ -110,7 +131,7 @@ func pushSigned(ctx context.Context, client *registry.Client, repo string, key *
 	if err != nil {
 		return "", err
 	}
-	desc, err := oras.TagBytes(ctx, target, ocispec.MediaTypeImageManifest, m, "1.0.0")
+	desc, err := oras.TagBytes(ctx, target, ocispec.MediaTypeImageManifest, m, tag)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", repo, err)
 	}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
@@ -59,11 +57,18 @@ func services(n int) []canarytest.Service {
 // countingClients are admin clients that count the write requests made to
 // VirtualServices.
 func countingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64) *kube.Clients {
+	return wiredClients(b, f, writes, nil)
+}
+
+// wiredClients are countingClients that also count all their traffic in w
+// (nil: not).
+func wiredClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64, w *wire) *kube.Clients {
 	cfg, err := kube.RESTConfig(kube.Options{Kubeconfig: f.Cluster.Kubeconfig})
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		rt = w.wrap(rt)
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			if r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/virtualservices") {
 				writes.Add(1)
@@ -90,17 +95,25 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // BenchmarkDeployApply100 measures deploy-canary's apply phase for a
-// 100-service release on one cluster: checking 100 images in the registry
-// and server-side applying 100 Deployments and 100 Services into a fresh
-// namespace. Readiness is excluded. Target: at most 5 s.
+// 100-service release on one cluster, with the real Deploy: from its
+// "applying" progress line to its "waiting" one (the images were checked
+// in the registry just before). Each op deploys a first release
+// into a fresh namespace (100 Services and 100 Deployments created:
+// ms-apply/op) and then the next release's canaries beside it (the
+// Services unchanged, 100 new Deployments: ms-apply-canary/op); the
+// readiness waits are the cluster's and only in ms-deploy/op. Requests,
+// bytes and the control plane's CPU are those of the canary apply phase.
+// Target: apply at most 2 s.
 func BenchmarkDeployApply100(b *testing.B) {
-	f := canarytest.StartWith(b, "bench", devenv.ClusterOptions{Profiling: *apiserverProfile != ""})
-	rel := f.Plan(b, "1.0.0", services(100), nil)
+	f := canarytest.StartWith(b, "bench", devenv.ClusterOptions{Nodes: 6, Profiling: *apiserverProfile != ""})
+	v1 := f.Plan(b, "1.0.0", services(100), nil)
+	v2 := f.Plan(b, "1.1.0", services(100), nil)
 	var writes atomic.Int64
-	c := countingClients(b, f, &writes)
-	images := canary.RegistryImages{Client: registry.New(registry.Options{})}
+	w := &wire{}
+	c := wiredClients(b, f, &writes, w)
 	ctx := context.Background()
-	var imagesTime, applyTime time.Duration
+	var applyFirst, applyCanary, deploy, cpu time.Duration
+	var requests, sent, received int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -108,37 +121,56 @@ func BenchmarkDeployApply100(b *testing.B) {
 		if err := f.Cluster.EnsureNamespace(ctx, ns); err != nil {
 			b.Fatal(err)
 		}
-		releases, err := canary.RenderAll(rel.Loaded, ns)
+		place, err := topology.Place(v1.Loaded.Plan.Config.Topology, topology.Options{Namespace: ns})
 		if err != nil {
 			b.Fatal(err)
 		}
-		var objs []*unstructured.Unstructured
-		var refs []string
-		for _, r := range releases {
-			objs = append(append(objs, r.Shared...), r.Deployment)
-			refs = append(refs, r.Image)
+		env := canary.NewEnv(place, only(c))
+		env.Timeout = 5 * time.Minute
+		env.Images = canary.RegistryImages{Client: registry.New(registry.Options{})}
+		for n, rel := range []canarytest.Release{v1, v2} {
+			var t0 time.Time
+			var cpu0 time.Duration
+			wait := func() {}
+			env.Progress = func(line string) {
+				switch {
+				case strings.HasPrefix(line, "applying "):
+					if i == 0 && n == 1 {
+						wait = profileAPIServer(b, c, "-apply.pprof", 8)
+					}
+					w.reset()
+					cpu0 = controlPlaneCPU(f)
+					t0 = time.Now()
+				case strings.HasPrefix(line, "waiting for ") && !t0.IsZero():
+					d := time.Since(t0)
+					if n == 0 {
+						applyFirst += d
+						return
+					}
+					applyCanary += d
+					cpu += controlPlaneCPU(f) - cpu0
+					requests, sent, received = requests+w.requests.Load(), sent+w.sent.Load(), received+w.received.Load()
+				}
+			}
+			b.StartTimer()
+			start := time.Now()
+			if _, err := canary.Deploy(ctx, env, rel.Loaded, canary.DeployOptions{InitialWeight: 10}); err != nil {
+				b.Fatal(err)
+			}
+			deploy += time.Since(start)
+			b.StopTimer()
+			wait()
 		}
-		wait := func() {}
-		if i == 0 {
-			wait = profileAPIServer(b, c, "-apply.pprof", 8)
-		}
-		b.StartTimer()
-		t0 := time.Now()
-		if err := images.Check(ctx, refs); err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		if err := c.ApplyAll(ctx, objs, 0); err != nil {
-			b.Fatal(err)
-		}
-		imagesTime += t1.Sub(t0)
-		applyTime += time.Since(t1)
-		b.StopTimer()
-		wait()
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(imagesTime.Milliseconds())/float64(b.N), "ms-images/op")
-	b.ReportMetric(float64(applyTime.Milliseconds())/float64(b.N), "ms-apply/op")
+	b.ReportMetric(float64(applyFirst.Milliseconds())/float64(b.N), "ms-apply/op")
+	b.ReportMetric(float64(applyCanary.Milliseconds())/float64(b.N), "ms-apply-canary/op")
+	b.ReportMetric(float64(deploy.Milliseconds())/float64(b.N), "ms-deploy/op")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "ms-control-plane-cpu/op")
+	w.requests.Store(requests)
+	w.sent.Store(sent)
+	w.received.Store(received)
+	w.report(b, b.N)
 }
 
 // BenchmarkShift100 measures shift-weight across the 100 canaries of a
@@ -151,7 +183,8 @@ func BenchmarkShift100(b *testing.B) {
 	v1 := f.Plan(b, "1.0.0", svcs, nil)
 	v2 := f.Plan(b, "1.1.0", svcs, nil)
 	var writes atomic.Int64
-	c := countingClients(b, f, &writes)
+	w := &wire{}
+	c := wiredClients(b, f, &writes, w)
 	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, topology.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -167,14 +200,19 @@ func BenchmarkShift100(b *testing.B) {
 	}
 	b.Logf("deployed 100 services and their 100 canaries, ready, in %s", time.Since(start).Round(time.Millisecond))
 	writes.Store(0)
+	w.reset()
+	cpu0 := controlPlaneCPU(f)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		w := 10 + 10*(i%2)
-		if _, err := canary.Shift(ctx, env, v2.Loaded, canary.ShiftOptions{Weight: w}); err != nil {
+		weight := 10 + 10*(i%2)
+		if _, err := canary.Shift(ctx, env, v2.Loaded, canary.ShiftOptions{Weight: weight}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "vs-writes/op")
+	b.ReportMetric(float64((controlPlaneCPU(f)-cpu0).Milliseconds())/float64(b.N), "ms-control-plane-cpu/op")
+	w.report(b, b.N)
 }
 
 // BenchmarkPromote100 measures promote across the 100 canaries of a
@@ -190,7 +228,8 @@ func BenchmarkPromote100(b *testing.B) {
 	svcs := services(100)
 	var writes atomic.Int64
 	perKind := &requestTally{}
-	c := writeCountingClients(b, f, &writes, perKind)
+	w := &wire{}
+	c := writeCountingClients(b, f, &writes, perKind, w)
 	v1 := f.Plan(b, "1.0.0", svcs, nil)
 	place, err := topology.Place(v1.Loaded.Plan.Config.Topology, topology.Options{})
 	if err != nil {
@@ -205,8 +244,8 @@ func BenchmarkPromote100(b *testing.B) {
 	if _, err := canary.Deploy(ctx, env, v1.Loaded, canary.DeployOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	var promoteTime time.Duration
-	var promoteWrites int64
+	var promoteTime, cpu time.Duration
+	var promoteWrites, requests, sent, received int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -220,6 +259,8 @@ func BenchmarkPromote100(b *testing.B) {
 		if i == 0 {
 			wait = profileAPIServer(b, c, "-promote.pprof", 12)
 		}
+		w.reset()
+		cpu0 := controlPlaneCPU(f)
 		b.StartTimer()
 		t0 := time.Now()
 		if _, err := canary.Promote(ctx, env, rel.Loaded, canary.PromoteOptions{}); err != nil {
@@ -227,6 +268,8 @@ func BenchmarkPromote100(b *testing.B) {
 		}
 		promoteTime += time.Since(t0)
 		promoteWrites += writes.Load()
+		cpu += controlPlaneCPU(f) - cpu0
+		requests, sent, received = requests+w.requests.Load(), sent+w.sent.Load(), received+w.received.Load()
 		b.StopTimer()
 		wait()
 		b.Logf("promote %d: %v, writes %s", i+1, time.Since(t0).Round(time.Millisecond), perKind)
@@ -234,6 +277,11 @@ func BenchmarkPromote100(b *testing.B) {
 	}
 	b.ReportMetric(float64(promoteTime.Milliseconds())/float64(b.N), "ms-promote/op")
 	b.ReportMetric(float64(promoteWrites)/float64(b.N), "writes/op")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "ms-control-plane-cpu/op")
+	w.requests.Store(requests)
+	w.sent.Store(sent)
+	w.received.Store(received)
+	w.report(b, b.N)
 }
 
 // requestTally counts requests by method and resource.
@@ -281,12 +329,13 @@ func (t *requestTally) String() string {
 
 // writeCountingClients are admin clients that count every write request,
 // and every request by method and resource in tally.
-func writeCountingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64, tally *requestTally) *kube.Clients {
+func writeCountingClients(b testing.TB, f *canarytest.Fixture, writes *atomic.Int64, tally *requestTally, w *wire) *kube.Clients {
 	cfg, err := kube.RESTConfig(kube.Options{Kubeconfig: f.Cluster.Kubeconfig})
 	if err != nil {
 		b.Fatal(err)
 	}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		rt = w.wrap(rt)
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			if r.Method != http.MethodGet {
 				writes.Add(1)

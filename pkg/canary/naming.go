@@ -28,7 +28,10 @@ const (
 
 // What a Deployment is for, recorded on it in AnnotationRole. These are
 // roles of Deployments, apart from the topology's target roles
-// (config.Role: where a side runs).
+// (config.Role: where a side runs). A Deployment deployed to serve (a
+// first release, a canary, a promoted canary) carries none: the record
+// says which version is stable; the annotation marks one taken out of
+// service (passive, retired) and one a rollback brought back (stable).
 const (
 	DeploymentStable  = "stable"
 	DeploymentCanary  = "canary"

@@ -101,8 +101,11 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 		return err
 	}
 	row.Stable, row.Canary, row.Weight = r.Version, "", 0
+	// The promoted Deployment carries no role, as a first release's and a
+	// canary's do: one that had a role (retired by a rollback, say) loses
+	// it; one without is not written.
 	if d := st.Deployment(rel.stable, r.Version); d != nil {
-		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, DeploymentStable); err != nil {
+		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, ""); err != nil {
 			return err
 		}
 	}

@@ -55,7 +55,7 @@ func (e *Env) roll(ctx context.Context, rs ...*rollout) error {
 		if err != nil {
 			return err
 		}
-		if err := c.ApplyAll(ctx, r.objects, e.Parallel); err != nil {
+		if err := e.applyObjects(ctx, c, r); err != nil {
 			return e.in(r.side.Context, err)
 		}
 	}
@@ -70,8 +70,34 @@ func (e *Env) roll(ctx context.Context, rs ...*rollout) error {
 	return nil
 }
 
-// scale sets the replicas of a Deployment and records its role, with a
-// merge patch: the fields stay owned by aviary's apply otherwise.
+// applyObjects applies a rollout's objects: first what the services share
+// (their Services and the rest), each skipped when it is there unchanged,
+// with one list per kind instead of a request per object; then the
+// Deployments, each version's new, so applied without a read.
+func (e *Env) applyObjects(ctx context.Context, c *kube.Clients, r *rollout) error {
+	var shared, deployments []*unstructured.Unstructured
+	for _, o := range r.objects {
+		if o.GetKind() == "Deployment" && o.GroupVersionKind().Group == "apps" {
+			deployments = append(deployments, o)
+		} else {
+			shared = append(shared, o)
+		}
+	}
+	if len(shared) > 0 {
+		n, err := c.ApplyChanged(ctx, shared, e.Parallel)
+		if err != nil {
+			return err
+		}
+		if skipped := len(shared) - n; skipped > 0 {
+			e.progress("%d of %d shared objects in %s are unchanged: not applied", skipped, len(shared), r.side)
+		}
+	}
+	return c.ApplyAll(ctx, deployments, e.Parallel)
+}
+
+// scale sets the replicas of a Deployment and records its role ("": none),
+// with a merge patch: the fields stay owned by aviary's apply otherwise.
+// A Deployment that has both already is not written.
 func (e *Env) scale(ctx context.Context, side topology.Side, d *appsv1.Deployment, replicas int32, role string) error {
 	if d.Spec.Replicas != nil && *d.Spec.Replicas == replicas && d.Annotations[AnnotationRole] == role {
 		return nil
@@ -80,8 +106,12 @@ func (e *Env) scale(ctx context.Context, side topology.Side, d *appsv1.Deploymen
 	if err != nil {
 		return err
 	}
+	var roleValue any = role
+	if role == "" {
+		roleValue = nil // a merge patch's null removes the annotation
+	}
 	patch, _ := json.Marshal(map[string]any{
-		"metadata": map[string]any{"annotations": map[string]string{AnnotationRole: role}},
+		"metadata": map[string]any{"annotations": map[string]any{AnnotationRole: roleValue}},
 		"spec":     map[string]any{"replicas": replicas},
 	})
 	err = kube.Retry(ctx, func(ctx context.Context) error {

@@ -1,0 +1,81 @@
+package canary_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
+)
+
+// wire counts the requests a benchmark's clients make and the bytes
+// they send and receive.
+type wire struct {
+	requests, sent, received atomic.Int64
+}
+
+// wrap counts every request through rt; a nil wire counts nothing.
+func (t *wire) wrap(rt http.RoundTripper) http.RoundTripper {
+	if t == nil {
+		return rt
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		t.requests.Add(1)
+		if r.ContentLength > 0 {
+			t.sent.Add(r.ContentLength)
+		}
+		resp, err := rt.RoundTrip(r)
+		if resp != nil && resp.Body != nil {
+			resp.Body = &countingBody{ReadCloser: resp.Body, n: &t.received}
+		}
+		return resp, err
+	})
+}
+
+func (t *wire) reset() { t.requests.Store(0); t.sent.Store(0); t.received.Store(0) }
+
+// report adds requests/op and KiB-sent/op and KiB-received/op over n ops.
+func (t *wire) report(b *testing.B, n int) {
+	b.ReportMetric(float64(t.requests.Load())/float64(n), "requests/op")
+	b.ReportMetric(float64(t.sent.Load())/1024/float64(n), "KiB-sent/op")
+	b.ReportMetric(float64(t.received.Load())/1024/float64(n), "KiB-received/op")
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// controlPlaneCPU is the CPU time the fixture's cluster processes
+// (kube-apiserver, etcd, the controllers, kwok) have used so far: the
+// work a step makes the control plane do, which a loaded machine does not
+// change as much as it changes wall time.
+func controlPlaneCPU(f *canarytest.Fixture) time.Duration {
+	var ticks int64
+	for _, pid := range f.Cluster.PIDs() {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis; utime and stime
+		// are the 14th and 15th of the line.
+		fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(fields) > 12 {
+			u, _ := strconv.ParseInt(fields[11], 10, 64)
+			s, _ := strconv.ParseInt(fields[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
