@@ -98,21 +98,28 @@ func queryTimeout(request, interval time.Duration) time.Duration {
 // Targets lists the services of o's plan that are in canary, with where
 // each version runs, as Istio's telemetry tells them apart: by namespace
 // (destination_workload_namespace) when the canary runs in a namespace of
-// its own, else by version (destination_version, the pods' version label).
+// its own, else by version (destination_version, the pods' version label),
+// and by cluster (destination_cluster) when the canary runs in another
+// cluster than stable (see TargetOf).
 func Targets(ctx context.Context, o *canary.Opened) ([]analysis.Target, error) {
 	tested, err := canary.Testing(ctx, o.Env, o.Plan)
 	if err != nil {
 		return nil, fmt.Errorf("reading the canaries for the analysis: %w", err)
 	}
+	where := MetricsOf(o.Plan.Plan.Config.Topology)
 	var targets []analysis.Target
 	for _, t := range tested {
-		targets = append(targets, TargetOf(t))
+		targets = append(targets, TargetOf(t, where))
 	}
 	return targets, nil
 }
 
-// TargetOf is the analysis target of a service in canary.
-func TargetOf(t canary.Tested) analysis.Target {
+// TargetOf is the analysis target of a service in canary. where says, by
+// target role, which Istio cluster ID each side's metrics carry; a side in
+// another cluster than the other side is selected by it, so that the same
+// namespace, service and version running in both clusters of one mesh is
+// measured on the right side.
+func TargetOf(t canary.Tested, where map[config.Role]Metrics) analysis.Target {
 	stable := analysis.Side{Namespace: t.Stable.Side.Namespace}
 	canarySide := analysis.Side{Namespace: t.Canary.Side.Namespace}
 	if stable.Namespace == canarySide.Namespace {
@@ -120,6 +127,10 @@ func TargetOf(t canary.Tested) analysis.Target {
 		if t.Stable.Version != "" {
 			stable.Version = canary.VersionValue(t.Stable.Version)
 		}
+	}
+	if t.Stable.Side.Context != t.Canary.Side.Context {
+		stable.Cluster = where[t.Stable.Side.Role].ClusterID
+		canarySide.Cluster = where[t.Canary.Side.Role].ClusterID
 	}
 	return analysis.Target{Service: t.Service, Canary: canarySide, Stable: stable}
 }
