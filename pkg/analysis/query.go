@@ -38,6 +38,12 @@ type Side struct {
 	// namespace, service and version labels may run in both; empty matches
 	// any cluster.
 	Cluster string `json:"cluster,omitempty"`
+	// Prometheus names the Prometheus the side's metrics are read from, a
+	// key of Options.Queriers: with a Prometheus per cluster, the one
+	// scraping the side's cluster. Empty reads Options.Querier, the
+	// Prometheus at Spec.PrometheusURL. It is a name, never a URL with
+	// credentials: it appears in reports.
+	Prometheus string `json:"prometheus,omitempty"`
 }
 
 func templateData(service string, side Side, interval time.Duration) TemplateData {
