@@ -37,7 +37,7 @@ func TestShiftGatedAcrossClusters(t *testing.T) {
 	tels := map[string]*devenv.Telemetry{}
 	proms := map[string]*devenv.Prometheus{}
 	for _, c := range layout.Clusters {
-		tels[c] = devenv.StartTelemetry(t)
+		tels[c] = devenv.StartClusterTelemetry(t, f.Clusters[c].ClusterID)
 		proms[c] = devenv.StartPrometheus(t, tels[c].Target)
 	}
 	shared := devenv.StartPrometheus(t, tels[canarytest.ReleaseCluster].Target, tels[canarytest.CanaryCluster].Target)
@@ -52,8 +52,7 @@ func TestShiftGatedAcrossClusters(t *testing.T) {
 	f.Deploy(t, v1, 0)
 	release := f.Clusters[canarytest.ReleaseCluster].ClusterID
 	canaryID := f.Clusters[canarytest.CanaryCluster].ClusterID
-	stable := devenv.Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"),
-		Cluster: release, RPS: 200}
+	stable := devenv.Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Workload: canary.DeploymentName("cart", "1.0.0"), RPS: 200}
 	if err := tels[canarytest.ReleaseCluster].Set(stable); err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +83,9 @@ func TestShiftGatedAcrossClusters(t *testing.T) {
 			f.Deploy(t, rel, 5)
 			series := map[string]devenv.Series{}
 			for _, c := range layout.Clusters {
+				// The callers are in the release cluster, where the route is.
 				s := devenv.Series{Service: "cart", Namespace: "shop", Version: tt.version, Workload: canary.DeploymentName("cart", tt.version),
-					Cluster: f.Clusters[c].ClusterID, RPS: 40}
+					SourceCluster: release, RPS: 40}
 				if c == tt.failing {
 					s.ErrorRatio = 0.05
 				}
