@@ -90,6 +90,7 @@
 //
 //	mesh := devenv.StartMesh(t, devenv.MeshOptions{Clusters: []*devenv.Cluster{c}})
 //	prom := devenv.StartPrometheus(t, mesh.Target)
+//	target, err := mesh.ClusterTarget("cluster-2")   // what cluster-2's sidecars report, for its own Prometheus
 //	caller, err := mesh.Call(devenv.CallerOptions{Workload: "frontend", Namespace: "shop", Istiod: ist,
 //		Calls: []devenv.Call{{Host: "cart.shop.svc.cluster.local", Port: 80, RPS: 200}}})
 //	caller.SetRate("cart.shop.svc.cluster.local", 50)
