@@ -64,11 +64,18 @@
 //	v, err := prom.Query(ctx, `sum(rate(istio_requests_total{response_code!~"5.."}[10s]))`)
 //	prom.URL                                          // for the analysis step's Prometheus address
 //
+//	tel := devenv.StartClusterTelemetry(t, "canary")       // one cluster's sidecars: series of that cluster only
+//	tel.Set(devenv.Series{Service: "cart", Namespace: "shop", Version: "1.1.0", SourceCluster: "release", RPS: 40})
+//	devenv.Split("cart", "shop", 100, devenv.Share{Version: "1.0.0", Weight: 75, Cluster: "release", ...}, ...)
+//
 // The telemetry source reports istio_requests_total and
 // istio_request_duration_milliseconds (Istio's buckets) with Istio's labels
 // (reporter="destination", destination_service_name,
 // destination_workload_namespace, destination_workload, destination_version,
-// response_code, ...). Counters advance with wall-clock time, so a success
+// destination_cluster and source_cluster (Istio cluster IDs; Istio's
+// default "Kubernetes" unless set), response_code, ...). For a Prometheus
+// per cluster, start a cluster telemetry and a Prometheus per cluster; one
+// Prometheus may scrape them all. Counters advance with wall-clock time, so a success
 // rate over irate() follows a change within two scrape intervals. A new
 // Prometheus takes about 6 s to report its first rate (target discovery
 // runs every 5 s).
@@ -83,6 +90,7 @@
 //
 //	mesh := devenv.StartMesh(t, devenv.MeshOptions{Clusters: []*devenv.Cluster{c}})
 //	prom := devenv.StartPrometheus(t, mesh.Target)
+//	target, err := mesh.ClusterTarget("cluster-2")   // what cluster-2's sidecars report, for its own Prometheus
 //	caller, err := mesh.Call(devenv.CallerOptions{Workload: "frontend", Namespace: "shop", Istiod: ist,
 //		Calls: []devenv.Call{{Host: "cart.shop.svc.cluster.local", Port: 80, RPS: 200}}})
 //	caller.SetRate("cart.shop.svc.cluster.local", 50)

@@ -15,7 +15,9 @@ import (
 // exposes them as Prometheus metrics. It accrues on every Set and every
 // scrape, so changes take effect exactly when they are made.
 type generator struct {
-	now      func() time.Time
+	now func() time.Time
+	// cluster, when set, is the one destination cluster it reports.
+	cluster  string
 	requests *prometheus.Desc
 	duration *prometheus.Desc
 
@@ -49,6 +51,14 @@ func newGenerator(now func() time.Time) *generator {
 func (g *generator) set(s Series) error {
 	if s.Service == "" || s.Namespace == "" {
 		return fmt.Errorf("telemetry series needs a service and a namespace, got %+v", s)
+	}
+	if g.cluster != "" {
+		if s.Cluster == "" {
+			s.Cluster = g.cluster
+		}
+		if s.Cluster != g.cluster {
+			return fmt.Errorf("telemetry of cluster %s: series %s/%s %s is of cluster %s, whose sidecars report it to their own cluster's Prometheus", g.cluster, s.Namespace, s.Service, s.Version, s.Cluster)
+		}
 	}
 	s = s.withDefaults()
 	g.mu.Lock()

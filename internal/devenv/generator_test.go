@@ -2,6 +2,7 @@ package devenv
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +116,69 @@ func TestSplitLabelsEachLayout(t *testing.T) {
 			t.Errorf("%s: rates %v/%v, want 90/10", tt.name, tt.series[0].RPS, tt.series[1].RPS)
 		}
 	}
+}
+
+// TestSplitAcrossClusters: a route in the release cluster splitting cart
+// between its pods there and the canary cluster's gives two series that
+// differ by destination_cluster, both called from the release cluster
+// (source_cluster), as Istio's sidecars label them.
+func TestSplitAcrossClusters(t *testing.T) {
+	series := Split("cart", "shop", 100,
+		Share{Namespace: "shop", Version: "1.0.0", Weight: 75, Cluster: "release"},
+		Share{Namespace: "shop", Version: "1.1.0", Weight: 25, Cluster: "canary", SourceCluster: "release"})
+	want := [][2]string{{"release", "release"}, {"canary", "release"}}
+	for i, s := range series {
+		if got := [2]string{labelOf(t, s, "destination_cluster"), labelOf(t, s, "source_cluster")}; got != want[i] {
+			t.Errorf("series %d: destination_cluster, source_cluster = %v, want %v", i, got, want[i])
+		}
+	}
+	if def := (Series{Service: "cart", Namespace: "shop"}); labelOf(t, def, "destination_cluster") != "Kubernetes" || labelOf(t, def, "source_cluster") != "Kubernetes" {
+		t.Errorf("a series without clusters is not labelled with Istio's default cluster ID, Kubernetes, at both ends")
+	}
+}
+
+// TestClusterTelemetry: a cluster's telemetry labels its series with the
+// cluster and refuses another cluster's, which that cluster's own
+// Prometheus would scrape.
+func TestClusterTelemetry(t *testing.T) {
+	tel := StartClusterTelemetry(t, "canary", Series{Service: "cart", Namespace: "shop", Version: "1.1.0", SourceCluster: "release", RPS: 10})
+	if err := tel.Set(Series{Service: "cart", Namespace: "shop", Version: "1.0.0", Cluster: "release", RPS: 10}); err == nil || !strings.Contains(err.Error(), "is of cluster release") {
+		t.Errorf("Set(a series of another cluster) = %v, want it refused", err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(tel.gen)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			n++
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["destination_cluster"] != "canary" || labels["source_cluster"] != "release" {
+				t.Errorf("%s%v: want destination_cluster canary, source_cluster release", f.GetName(), labels)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("the cluster's telemetry reports nothing")
+	}
+	if _, err := NewClusterTelemetry(t.Context(), ""); err == nil {
+		t.Error("NewClusterTelemetry without a cluster ID = nil error, want one")
+	}
+}
+
+func labelOf(t *testing.T, s Series, name string) string {
+	t.Helper()
+	for i, l := range telemetryLabels {
+		if l == name {
+			return labelValues(s.withDefaults(), 200)[i]
+		}
+	}
+	t.Fatalf("no label %s", name)
+	return ""
 }

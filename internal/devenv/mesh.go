@@ -49,11 +49,14 @@ type Mesh struct {
 	watchCtx   context.Context // ends on Close
 	stopWatch  context.CancelFunc
 
-	mu      sync.Mutex
-	servers map[string]*podServer // pod IP → server
-	seen    map[string]peerInfo   // pod IP → the last pod that had it
-	callers []*Caller
-	closed  bool
+	gatherer prometheus.Gatherer // every cluster's series
+
+	mu          sync.Mutex
+	clusterSrvs map[string]clusterServer // cluster ID → its metrics endpoint
+	servers     map[string]*podServer    // pod IP → server
+	seen        map[string]peerInfo      // pod IP → the last pod that had it
+	callers     []*Caller
+	closed      bool
 
 	closeOnce sync.Once
 }
@@ -76,6 +79,7 @@ func NewMesh(ctx context.Context, opts MeshOptions) (_ *Mesh, err error) {
 	m := &Mesh{
 		Target:    ln.Addr().String(),
 		metrics:   metrics,
+		gatherer:  reg,
 		srv:       &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()},
 		stopWatch: stop,
 		servers:   map[string]*podServer{},
@@ -282,6 +286,7 @@ func (m *Mesh) Close() error {
 		for _, s := range servers {
 			s.stop()
 		}
+		m.closeClusterTargets()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if e := m.srv.Shutdown(ctx); e != nil && !errors.Is(e, http.ErrServerClosed) {

@@ -36,8 +36,15 @@ type Series struct {
 	// and a VirtualService sends part of them to the canary namespace, so
 	// the two may differ.
 	ServiceNamespace string
-	// Cluster is destination_cluster (default "Kubernetes", Istio's default).
+	// Cluster is destination_cluster, the Istio cluster ID of the cluster
+	// the receiving pods run in (default: the telemetry's cluster, see
+	// NewClusterTelemetry, else "Kubernetes", Istio's default).
 	Cluster string
+	// SourceCluster is source_cluster, the cluster of the callers (default
+	// Cluster: callers in the same cluster). With a canary in another
+	// cluster of the mesh, the callers of the deciding cluster reach it
+	// across clusters: there it differs.
+	SourceCluster string
 	// RPS is the request rate.
 	RPS float64
 	// ErrorRatio is the share of requests, 0 to 1, answered with ErrorCode.
@@ -51,7 +58,7 @@ type Series struct {
 }
 
 func (s Series) key() string {
-	return s.Cluster + "|" + s.Namespace + "|" + s.Service + "|" + s.Version + "|" + s.ServiceNamespace
+	return s.Cluster + "|" + s.SourceCluster + "|" + s.Namespace + "|" + s.Service + "|" + s.Version + "|" + s.ServiceNamespace
 }
 
 func (s Series) withDefaults() Series {
@@ -63,6 +70,9 @@ func (s Series) withDefaults() Series {
 	}
 	if s.Cluster == "" {
 		s.Cluster = "Kubernetes"
+	}
+	if s.SourceCluster == "" {
+		s.SourceCluster = s.Cluster
 	}
 	if s.ServiceNamespace == "" {
 		s.ServiceNamespace = s.Namespace
@@ -83,11 +93,15 @@ func (s Series) withDefaults() Series {
 
 // Share is the part of a service's requests that one version serves: the
 // namespace its pods run in, their version label, the share in percent and
-// the ratio of errors it answers.
+// the ratio of errors it answers; across the clusters of one mesh, the
+// cluster its pods run in (destination_cluster) and that of the callers
+// the route steers (source_cluster), each an Istio cluster ID (empty: see
+// Series).
 type Share struct {
-	Namespace, Version string
-	Weight             int
-	ErrorRatio         float64
+	Namespace, Version     string
+	Weight                 int
+	ErrorRatio             float64
+	Cluster, SourceCluster string
 }
 
 // Split returns the series the destination sidecars of a service report
@@ -97,7 +111,9 @@ type Share struct {
 // destination_workload <service>-v<version>) and with the host the clients
 // called (destination_service). Versions beside each other in one namespace
 // differ by version (the single-cluster layout); a canary in a namespace of
-// its own differs by namespace too (canary-namespace).
+// its own differs by namespace too (canary-namespace); a canary in another
+// cluster of the mesh differs by destination_cluster (the cluster
+// topologies, one namespace across the clusters).
 func Split(service, namespace string, rps float64, shares ...Share) []Series {
 	out := make([]Series, 0, len(shares))
 	for _, sh := range shares {
@@ -105,6 +121,7 @@ func Split(service, namespace string, rps float64, shares ...Share) []Series {
 			Service: service, Namespace: sh.Namespace, ServiceNamespace: namespace, Version: sh.Version,
 			Workload: service + "-v" + strings.NewReplacer(".", "-", "_", "-").Replace(sh.Version),
 			RPS:      rps * float64(sh.Weight) / 100, ErrorRatio: sh.ErrorRatio,
+			Cluster: sh.Cluster, SourceCluster: sh.SourceCluster,
 		})
 	}
 	return out
@@ -122,6 +139,9 @@ type Telemetry struct {
 	URL string
 	// Target is "127.0.0.1:<port>", for a Prometheus scrape config.
 	Target string
+	// Cluster is the cluster ID of a cluster's telemetry
+	// (NewClusterTelemetry); empty for one that reports any cluster.
+	Cluster string
 
 	gen       *generator
 	srv       *http.Server
@@ -130,7 +150,26 @@ type Telemetry struct {
 
 // NewTelemetry starts a telemetry endpoint with the given series. Close stops it.
 func NewTelemetry(ctx context.Context, series ...Series) (*Telemetry, error) {
+	return newTelemetry("", series)
+}
+
+// NewClusterTelemetry starts the telemetry endpoint of one cluster of a
+// mesh, as the Prometheus of that cluster would scrape its sidecars: the
+// destination sidecars there report only requests their pods received, so
+// every series is of cluster (destination_cluster, the cluster's Istio
+// cluster ID; a series without one takes it) and a series of another
+// cluster is refused. Give each cluster its own, and each its own
+// Prometheus, for a Prometheus per cluster; or scrape all of them with one.
+func NewClusterTelemetry(ctx context.Context, cluster string, series ...Series) (*Telemetry, error) {
+	if cluster == "" {
+		return nil, errors.New("cluster telemetry needs a cluster ID")
+	}
+	return newTelemetry(cluster, series)
+}
+
+func newTelemetry(cluster string, series []Series) (*Telemetry, error) {
 	gen := newGenerator(time.Now)
+	gen.cluster = cluster
 	for _, s := range series {
 		if err := gen.set(s); err != nil {
 			return nil, err
@@ -159,9 +198,10 @@ func NewTelemetry(ctx context.Context, series ...Series) (*Telemetry, error) {
 		return nil, fmt.Errorf("listening for telemetry: %w", err)
 	}
 	t := &Telemetry{
-		Target: ln.Addr().String(),
-		gen:    gen,
-		srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()},
+		Cluster: cluster,
+		Target:  ln.Addr().String(),
+		gen:     gen,
+		srv:     &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()},
 	}
 	t.URL = "http://" + t.Target + "/metrics"
 	go func() { _ = t.srv.Serve(ln) }()
@@ -179,11 +219,27 @@ func StartTelemetry(t testing.TB, series ...Series) *Telemetry {
 	return tel
 }
 
+// StartClusterTelemetry starts the telemetry endpoint of cluster for the
+// test (see NewClusterTelemetry).
+func StartClusterTelemetry(t testing.TB, cluster string, series ...Series) *Telemetry {
+	t.Helper()
+	tel, err := NewClusterTelemetry(context.Background(), cluster, series...)
+	if err != nil {
+		t.Fatalf("starting the telemetry of cluster %s: %v", cluster, err)
+	}
+	t.Cleanup(func() { _ = tel.Close() })
+	return tel
+}
+
 // Set adds a series or changes it; the new rates apply from now on.
 func (t *Telemetry) Set(s Series) error { return t.gen.set(s) }
 
-// Remove stops reporting a series (Cluster "" means Istio's default).
+// Remove stops reporting a series whose callers are in its own cluster
+// (Cluster "" means the telemetry's cluster, else Istio's default).
 func (t *Telemetry) Remove(service, namespace, version, cluster string) {
+	if cluster == "" {
+		cluster = t.Cluster
+	}
 	t.gen.remove(Series{Service: service, Namespace: namespace, Version: version, Cluster: cluster}.withDefaults())
 }
 
@@ -217,7 +273,7 @@ func labelValues(s Series, code int) []string {
 		rev = "latest"
 	}
 	return []string{
-		"destination", "unknown", "unknown", "unknown", "unknown",
+		"destination", "unknown", "unknown", "unknown", s.SourceCluster,
 		s.Workload, s.Namespace, s.Service + "." + s.ServiceNamespace + ".svc.cluster.local", s.Service,
 		s.ServiceNamespace, s.Service, rev,
 		s.Service, s.Version, s.Cluster, "http", strconv.Itoa(code),

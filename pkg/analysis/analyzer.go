@@ -23,8 +23,13 @@ var ErrAnalysisFailed = errors.New("canary analysis failed")
 // is ready to use.
 type Options struct {
 	// Querier reads metrics from the Prometheus at the spec's
-	// PrometheusURL (see package analysis/prom); required when that is set.
+	// PrometheusURL (see package analysis/prom); required when that is set
+	// and a side reads it (Side.Prometheus empty).
 	Querier Querier
+	// Queriers are the other Prometheus servers, by the names sides give
+	// in Side.Prometheus: with a Prometheus per cluster, each side is read
+	// where its cluster's metrics are.
+	Queriers map[string]Querier
 	// HTTPClient calls webhooks; nil uses a client whose transport is
 	// stall.Transport(stall.DefaultTimeout). Each call is bounded by its
 	// webhook's timeout.
@@ -54,7 +59,6 @@ type Analyzer struct {
 	targets []Target
 	opts    Options
 	checks  []check
-	q       Querier
 
 	mu    sync.Mutex
 	steps []StepReport
@@ -97,11 +101,38 @@ func New(spec Spec, targets []Target, opts Options) (*Analyzer, error) {
 	if a.Enabled() && len(a.targets) == 0 {
 		return nil, outcome.Invalidf("analysis: no service to analyse")
 	}
-	a.q = opts.Querier
-	if a.q == nil && spec.MetricsEnabled() {
-		return nil, errors.New("analysis: a Prometheus URL is set but Options.Querier is nil")
+	if spec.MetricsEnabled() {
+		for _, t := range a.targets {
+			if err := a.hasQuerier(t.Service, "canary", t.Canary); err != nil {
+				return nil, err
+			}
+			if compare {
+				if err := a.hasQuerier(t.Service, "stable", t.Stable); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	return a, nil
+}
+
+// querier is what reads side's metrics: the Prometheus it names, else the
+// spec's.
+func (a *Analyzer) querier(side Side) Querier {
+	if side.Prometheus != "" {
+		return a.opts.Queriers[side.Prometheus]
+	}
+	return a.opts.Querier
+}
+
+func (a *Analyzer) hasQuerier(service, which string, side Side) error {
+	if a.querier(side) != nil {
+		return nil
+	}
+	if side.Prometheus != "" {
+		return fmt.Errorf("analysis of %s: its %s side reads Prometheus %q, which Options.Queriers lacks", service, which, side.Prometheus)
+	}
+	return fmt.Errorf("analysis of %s: a Prometheus URL is set but Options.Querier is nil", service)
 }
 
 // Spec returns the settings in force, defaults filled in.
@@ -225,14 +256,19 @@ func (a *Analyzer) measure(ctx context.Context, at time.Time) ([]Readings, error
 func (a *Analyzer) read(ctx context.Context, t Target, at time.Time) Readings {
 	rd := Readings{Target: t, Requests: math.NaN(), StableRequests: math.NaN()}
 	interval := a.spec.Interval.Duration
-	canary := templateData(t.Service, t.Canary, interval)
-	stable := templateData(t.Service, t.Stable, interval)
-	query := func(render func(TemplateData) (string, error), d TemplateData) (float64, error) {
-		text, err := render(d)
+	// Each side is read from its own Prometheus.
+	type side struct {
+		d TemplateData
+		q Querier
+	}
+	canary := side{templateData(t.Service, t.Canary, interval), a.querier(t.Canary)}
+	stable := side{templateData(t.Service, t.Stable, interval), a.querier(t.Stable)}
+	query := func(render func(TemplateData) (string, error), s side) (float64, error) {
+		text, err := render(s.d)
 		if err != nil {
 			return math.NaN(), err
 		}
-		return a.q.Query(ctx, text, at)
+		return s.q.Query(ctx, text, at)
 	}
 	compare := false
 	for _, c := range a.checks {

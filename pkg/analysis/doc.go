@@ -7,7 +7,9 @@
 //
 // Built in, from Istio's standard telemetry as reported by the receiving
 // proxy (reporter="destination"), filtered by destination_workload_namespace,
-// destination_service_name (or destination_workload) and destination_version:
+// destination_service_name (or destination_workload), destination_version
+// and, for a side in another cluster of the mesh than the other side,
+// destination_cluster (Side.Cluster):
 //
 //	success-rate  share of non-5xx responses, in percent  (istio_requests_total)
 //	p99-latency   99th percentile latency, in ms          (istio_request_duration_milliseconds)

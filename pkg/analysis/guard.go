@@ -161,8 +161,9 @@ func (a *Analyzer) guardRound(ctx context.Context, limits guardLimits) (GuardTri
 func (a *Analyzer) readGuard(ctx context.Context, t Target, at time.Time, window time.Duration, l guardLimits) guardReadings {
 	r := guardReadings{Requests: math.NaN(), SuccessRate: math.NaN(), P99: math.NaN()}
 	d := templateData(t.Service, t.Canary, window)
+	querier := a.querier(t.Canary)
 	read := func(q func(TemplateData) string) float64 {
-		v, err := a.q.Query(ctx, q(d), at)
+		v, err := querier.Query(ctx, q(d), at)
 		if err != nil {
 			return math.NaN()
 		}

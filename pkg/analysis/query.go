@@ -32,6 +32,18 @@ type Side struct {
 	// Workload, when set, matches destination_workload instead of
 	// destination_service_name.
 	Workload string `json:"workload,omitempty"`
+	// Cluster, when set, matches destination_cluster: the Istio cluster ID
+	// of the cluster the side runs in. It tells the sides apart when the
+	// topology puts them in different clusters of one mesh, where the same
+	// namespace, service and version labels may run in both; empty matches
+	// any cluster.
+	Cluster string `json:"cluster,omitempty"`
+	// Prometheus names the Prometheus the side's metrics are read from, a
+	// key of Options.Queriers: with a Prometheus per cluster, the one
+	// scraping the side's cluster. Empty reads Options.Querier, the
+	// Prometheus at Spec.PrometheusURL. It is a name, never a URL with
+	// credentials: it appears in reports.
+	Prometheus string `json:"prometheus,omitempty"`
 }
 
 func templateData(service string, side Side, interval time.Duration) TemplateData {
@@ -40,6 +52,7 @@ func templateData(service string, side Side, interval time.Duration) TemplateDat
 		Namespace: side.Namespace,
 		Version:   side.Version,
 		Workload:  side.Workload,
+		Cluster:   side.Cluster,
 		Interval:  promDuration(interval),
 		Selector:  selector(service, side),
 	}
@@ -61,6 +74,7 @@ func selector(service string, side Side) string {
 		add("destination_service_name", service)
 	}
 	add("destination_version", side.Version)
+	add("destination_cluster", side.Cluster)
 	return strings.Join(m, ",")
 }
 

@@ -20,6 +20,10 @@ func TestSelector(t *testing.T) {
 			`reporter="destination",destination_workload_namespace="shop-canary",destination_service_name="api"`},
 		{"workload instead of service", Side{Namespace: "shop", Workload: "api-v2", Version: "v2"},
 			`reporter="destination",destination_workload_namespace="shop",destination_workload="api-v2",destination_version="v2"`},
+		{"canary in another cluster of the mesh", Side{Namespace: "shop", Version: "v2", Cluster: "canary"},
+			`reporter="destination",destination_workload_namespace="shop",destination_service_name="api",destination_version="v2",destination_cluster="canary"`},
+		{"cluster alone", Side{Namespace: "shop", Cluster: "cluster-2"},
+			`reporter="destination",destination_workload_namespace="shop",destination_service_name="api",destination_cluster="cluster-2"`},
 		{"quotes are escaped", Side{Namespace: "shop", Version: `v"2`},
 			`reporter="destination",destination_workload_namespace="shop",destination_service_name="api",destination_version="v\"2"`},
 	}
@@ -71,6 +75,7 @@ func TestRenderQuery(t *testing.T) {
 			`sum(rate(x{ns="shop",svc="api",v="v2",w="api-v2"}[30s]))`, ""},
 		{`sum(rate(istio_requests_total{ {{- .Selector -}} }[1m]))`,
 			`sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="shop",destination_workload="api-v2",destination_version="v2"}[1m]))`, ""},
+		{`sum(rate(x{destination_cluster="{{.Cluster}}"}[1m]))`, `sum(rate(x{destination_cluster=""}[1m]))`, ""},
 		{`{{.Nope}}`, "", "can't evaluate field Nope"},
 		{`{{.Service`, "", "parsing query template"},
 		{`  `, "", "query is empty"},
@@ -86,5 +91,16 @@ func TestRenderQuery(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("RenderQuery(%q) = %q, %v; want %q", tt.text, got, err, tt.want)
 		}
+	}
+}
+
+// TestRenderQueryCluster: a side in another cluster of the mesh gives its
+// custom queries its cluster ID, alone and in the selector.
+func TestRenderQueryCluster(t *testing.T) {
+	d := templateData("api", Side{Namespace: "shop", Version: "v2", Cluster: "canary"}, 30*time.Second)
+	text := `sum(rate(x{cluster="{{.Cluster}}"}[{{.Interval}}])) / sum(rate(istio_requests_total{ {{- .Selector -}} }[{{.Interval}}]))`
+	want := `sum(rate(x{cluster="canary"}[30s])) / sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="shop",destination_service_name="api",destination_version="v2",destination_cluster="canary"}[30s]))`
+	if got, err := config.RenderQuery(text, d); err != nil || got != want {
+		t.Errorf("RenderQuery(%q) = %q, %v; want %q", text, got, err, want)
 	}
 }

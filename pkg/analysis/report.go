@@ -112,7 +112,7 @@ func (a *Analyzer) Report() Report {
 
 func (a *Analyzer) settings() Settings {
 	s := Settings{
-		PrometheusURL: redactURL(a.spec.PrometheusURL),
+		PrometheusURL: RedactURL(a.spec.PrometheusURL),
 		Interval:      a.spec.Interval,
 		Measurements:  a.spec.Measurements,
 		FailureLimit:  a.spec.FailureLimit,
@@ -142,8 +142,9 @@ func (a *Analyzer) settings() Settings {
 	return s
 }
 
-// redactURL drops the user information and the query of a URL.
-func redactURL(raw string) string {
+// RedactURL is raw without its credentials, query and fragment, as
+// reports show a URL; "" when raw is not a URL.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || raw == "" {
 		return ""

@@ -7,7 +7,7 @@ import "github.com/aviary-cd/aviary/pkg/step"
 // a default of its own: an input left empty keeps the config's value, and
 // the config's default (see analysis.Spec.WithDefaults) applies when neither sets it.
 var AnalysisInputs = []step.Input{
-	{Name: "prometheus-url", Description: "Prometheus base URL for metric analysis; empty takes canary.analysis.prometheusURL from the release config, and with neither only webhooks gate the traffic steps."},
+	{Name: "prometheus-url", Description: "Prometheus base URL for metric analysis; empty takes canary.analysis.prometheusURL from the release config. A topology target with a prometheusURL of its own (a Prometheus per cluster) is read there instead; with none of them only webhooks gate the traffic steps."},
 	{Name: "analysis-interval", Description: "Time between measurements, and the window each looks back over (default 30s).", Type: step.Duration},
 	{Name: "analysis-measurements", Description: "Measurements per traffic step, one per interval (default 3).", Type: step.Int},
 	{Name: "failure-limit", Description: "Failed measurements, counted in total within a step, that fail the step and roll back (default 2).", Type: step.Int},

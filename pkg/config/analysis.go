@@ -76,8 +76,11 @@ type Metric struct {
 	Name string `json:"name" yaml:"name" jsonschema:"pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"`
 	// Query is a Go text/template of a PromQL query that returns a single
 	// series or a scalar. It may use {{.Service}}, {{.Namespace}},
-	// {{.Version}}, {{.Workload}}, {{.Interval}} (Prometheus duration text,
-	// 30s) and {{.Selector}} (the Istio label matchers of the side measured).
+	// {{.Version}}, {{.Workload}}, {{.Cluster}} (the Istio cluster ID of the
+	// side's cluster when the topology puts the sides in different clusters,
+	// else empty), {{.Interval}} (Prometheus duration text, 30s) and
+	// {{.Selector}} (the Istio label matchers of the side measured,
+	// destination_cluster included when Cluster is set).
 	Query string `json:"query" yaml:"query" jsonschema:"minLength=1"`
 	// Min is the lowest acceptable value.
 	Min *float64 `json:"min,omitempty" yaml:"min,omitempty"`

@@ -28,6 +28,10 @@ type QueryData struct {
 	Namespace string
 	Version   string
 	Workload  string
+	// Cluster is the Istio cluster ID of the side's cluster
+	// (destination_cluster) when the topology tells the sides apart by
+	// cluster, else empty.
+	Cluster string
 	// Interval is the measurement window as Prometheus duration text (30s).
 	Interval string
 	// Selector is the Istio label matchers of the side measured, without
@@ -37,8 +41,8 @@ type QueryData struct {
 
 // sampleQueryData is what a query template is checked against.
 var sampleQueryData = QueryData{
-	Service: "svc", Namespace: "ns", Version: "v1", Interval: "30s",
-	Selector: `reporter="destination",destination_workload_namespace="ns",destination_service_name="svc",destination_version="v1"`,
+	Service: "svc", Namespace: "ns", Version: "v1", Cluster: "cluster-1", Interval: "30s",
+	Selector: `reporter="destination",destination_workload_namespace="ns",destination_service_name="svc",destination_version="v1",destination_cluster="cluster-1"`,
 }
 
 // RenderQuery fills in a custom metric's query template.

@@ -282,6 +282,14 @@ func (t *Topology) validate(l *problemList) {
 				l.add(p+".gateway", "%s", msg)
 			}
 		}
+		if tg.PrometheusURL != "" {
+			if tg.Role == RoleGateway {
+				l.add(p+".prometheusURL", "the gateway target runs no service of the release, so no metric of it is analysed; give the Prometheus of the clusters the stable and canary targets run in")
+			} else if err := checkHTTPURL(tg.PrometheusURL); err != nil {
+				// The URL may carry credentials: name the field, never the value.
+				l.add(p+".prometheusURL", "%v", err)
+			}
+		}
 		if strings.ContainsAny(tg.ClusterID, " \t\n") || len(tg.ClusterID) > 253 {
 			l.add(p+".clusterID", "%q is not an Istio cluster ID: up to 253 characters, no white space", tg.ClusterID)
 		}

@@ -192,3 +192,44 @@ func TestGatewayTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetPrometheusURL: a target's Prometheus is an http(s) URL, never
+// quoted back (it may carry credentials), and not on a gateway target.
+func TestTargetPrometheusURL(t *testing.T) {
+	tests := []struct {
+		role Role
+		url  string
+		want string // empty: valid
+	}{
+		{RoleCanary, "http://prometheus.istio-system.canary.example:9090", ""},
+		{RoleStable, "https://user:secret@prom.example", ""},
+		{RoleCanary, "prom.example:9090", "topology.targets[2].prometheusURL: not an http or https URL"},
+		{RoleCanary, "ftp://user:secret@prom.example", "topology.targets[2].prometheusURL: not an http or https URL"},
+		{RoleCanary, "http://", "URL has no host"},
+		{RoleGateway, "http://prom.edge.example", "topology.targets[0].prometheusURL: the gateway target runs no service of the release"},
+	}
+	for _, tt := range tests {
+		targets := []Target{
+			{Role: RoleGateway, Cluster: "edge", Namespace: "gw"},
+			{Role: RoleStable, Cluster: "a", Namespace: "shop"},
+			{Role: RoleCanary, Cluster: "b", Namespace: "shop"},
+		}
+		for i := range targets {
+			if targets[i].Role == tt.role {
+				targets[i].PrometheusURL = tt.url
+			}
+		}
+		topo := Topology{Kind: GatewayRoutedClusters, Targets: targets}
+		var msgs []string
+		for _, p := range topo.Problems() {
+			msgs = append(msgs, p.String())
+		}
+		got := strings.Join(msgs, "\n")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("Problems(%s prometheusURL %q) = %q, want %q", tt.role, tt.url, got, tt.want)
+		}
+		if strings.Contains(got, "secret") {
+			t.Errorf("Problems(%s prometheusURL %q) = %q quotes the credentials", tt.role, tt.url, got)
+		}
+	}
+}

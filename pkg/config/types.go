@@ -121,6 +121,14 @@ type Target struct {
 	// or a name in the target's namespace) of the cluster's ingress that
 	// the route binds to, beside the mesh's sidecars.
 	Gateway string `json:"gateway,omitempty"`
+	// PrometheusURL is the base URL of the Prometheus that scrapes this
+	// target's cluster, when each cluster has its own: the analysis reads
+	// each side's metrics from its target's Prometheus (Istio's
+	// destination-reported metrics come from the cluster the receiving pod
+	// runs in). Empty is canary.analysis.prometheusURL, or the steps'
+	// prometheus-url input, which serve the targets without one. Not on a
+	// gateway target, which runs no service of the release.
+	PrometheusURL string `json:"prometheusURL,omitempty"`
 }
 
 // IstioClusterID is the target's Istio cluster ID: ClusterID, else the

@@ -38,20 +38,28 @@ type Gate struct {
 // checks its queries once against Prometheus (a malformed query is
 // outcome.Invalid, an unreachable Prometheus outcome.External), and returns
 // it as a canary.Gate. It returns a nil gate, and no error, when no service
-// is in canary. Without a Prometheus URL or a webhook the gate lets every
+// is in canary. Each side is read from its target's Prometheus
+// (topology.targets[].prometheusURL), else from the prometheus-url input or
+// canary.analysis.prometheusURL; with neither, the canary target's is the
+// default. Without any Prometheus URL or a webhook the gate lets every
 // step through and the step is warned.
 func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.Phase) (canary.Gate, error) {
 	spec, err := Spec(s.String, fromConfig(o.Plan.Plan.Config.Canary.Analysis))
 	if err != nil {
 		return nil, err
 	}
-	targets, err := Targets(ctx, o)
+	tested, err := canary.Testing(ctx, o.Env, o.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("reading the canaries for the analysis: %w", err)
+	}
+	if len(tested) == 0 {
+		return nil, nil
+	}
+	targets, sources, err := targetsOf(tested, MetricsOf(o.Plan.Plan.Config.Topology), spec.PrometheusURL)
 	if err != nil {
 		return nil, err
 	}
-	if len(targets) == 0 {
-		return nil, nil
-	}
+	spec.PrometheusURL = sources.Default
 	opts := analysis.Options{
 		Phase:         phase,
 		OnMeasurement: func(m analysis.Measurement) { s.Progress("analysis: " + m.Line()) },
@@ -64,8 +72,15 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 	timeout := s.Duration(RequestTimeoutInput)
 	opts.HTTPClient = &http.Client{Transport: stall.Transport(timeout)}
 	if spec.MetricsEnabled() {
-		if opts.Querier, err = prom.New(spec.PrometheusURL, stall.Transport(queryTimeout(timeout, spec.Interval.Duration))); err != nil {
+		rt := stall.Transport(queryTimeout(timeout, spec.Interval.Duration))
+		if opts.Querier, err = prom.New(spec.PrometheusURL, rt); err != nil {
 			return nil, err
+		}
+		opts.Queriers = map[string]analysis.Querier{}
+		for name, url := range sources.Others {
+			if opts.Queriers[name], err = prom.New(url, rt); err != nil {
+				return nil, err
+			}
 		}
 	}
 	a, err := analysis.New(spec, targets, opts)
@@ -98,21 +113,25 @@ func queryTimeout(request, interval time.Duration) time.Duration {
 // Targets lists the services of o's plan that are in canary, with where
 // each version runs, as Istio's telemetry tells them apart: by namespace
 // (destination_workload_namespace) when the canary runs in a namespace of
-// its own, else by version (destination_version, the pods' version label).
+// its own, else by version (destination_version, the pods' version label),
+// and by cluster (destination_cluster) when the canary runs in another
+// cluster than stable (see TargetOf). A side whose target has a Prometheus
+// of its own other than the canary target's names it (Side.Prometheus).
 func Targets(ctx context.Context, o *canary.Opened) ([]analysis.Target, error) {
 	tested, err := canary.Testing(ctx, o.Env, o.Plan)
 	if err != nil {
 		return nil, fmt.Errorf("reading the canaries for the analysis: %w", err)
 	}
-	var targets []analysis.Target
-	for _, t := range tested {
-		targets = append(targets, TargetOf(t))
-	}
-	return targets, nil
+	targets, _, err := targetsOf(tested, MetricsOf(o.Plan.Plan.Config.Topology), "")
+	return targets, err
 }
 
-// TargetOf is the analysis target of a service in canary.
-func TargetOf(t canary.Tested) analysis.Target {
+// TargetOf is the analysis target of a service in canary. where says, by
+// target role, which Istio cluster ID each side's metrics carry; a side in
+// another cluster than the other side is selected by it, so that the same
+// namespace, service and version running in both clusters of one mesh is
+// measured on the right side.
+func TargetOf(t canary.Tested, where map[config.Role]Metrics) analysis.Target {
 	stable := analysis.Side{Namespace: t.Stable.Side.Namespace}
 	canarySide := analysis.Side{Namespace: t.Canary.Side.Namespace}
 	if stable.Namespace == canarySide.Namespace {
@@ -120,6 +139,10 @@ func TargetOf(t canary.Tested) analysis.Target {
 		if t.Stable.Version != "" {
 			stable.Version = canary.VersionValue(t.Stable.Version)
 		}
+	}
+	if t.Stable.Side.Context != t.Canary.Side.Context {
+		stable.Cluster = where[t.Stable.Side.Role].ClusterID
+		canarySide.Cluster = where[t.Canary.Side.Role].ClusterID
 	}
 	return analysis.Target{Service: t.Service, Canary: canarySide, Stable: stable}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,22 +193,61 @@ func waitForRate(t testing.TB, prom *devenv.Prometheus, workload string) {
 }
 
 // TestTargetOf: the canary side is told apart by namespace when it runs in
-// a namespace of its own, by version when it runs beside stable.
+// a namespace of its own, by version when it runs beside stable, and by
+// cluster too when it runs in another cluster, each side by its own.
 func TestTargetOf(t *testing.T) {
-	side := func(ns string) topology.Side { return topology.Side{Location: topology.Location{Namespace: ns}} }
+	side := func(role config.Role, ns string) topology.Side {
+		return topology.Side{Role: role, Location: topology.Location{Namespace: ns}}
+	}
+	in := func(role config.Role, cluster, ns string) topology.Side {
+		return topology.Side{Role: role, Location: topology.Location{Context: cluster, ClusterID: cluster, Namespace: ns}}
+	}
+	one := map[config.Role]stepgate.Metrics{config.RoleStable: {ClusterID: "release-id"}, config.RoleCanary: {ClusterID: "canary-id"}, config.RoleActive: {ClusterID: "release-id"}}
 	tests := []struct {
-		name string
-		in   canary.Tested
-		want analysis.Target
+		name  string
+		in    canary.Tested
+		where map[config.Role]stepgate.Metrics
+		want  analysis.Target
 	}{
-		{"single-cluster", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side("shop")}, Canary: canary.Version{Version: "1.1.0+b7", Side: side("shop")}},
+		{"single-cluster", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side(config.RoleRelease, "shop")}, Canary: canary.Version{Version: "1.1.0+b7", Side: side(config.RoleRelease, "shop")}}, nil,
 			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop", Version: "1.0.0"}, Canary: analysis.Side{Namespace: "shop", Version: "1.1.0_b7"}}},
-		{"canary-namespace", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side("shop")}, Canary: canary.Version{Version: "1.1.0", Side: side("shop-canary")}},
+		{"canary-namespace", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: side(config.RoleStable, "shop")}, Canary: canary.Version{Version: "1.1.0", Side: side(config.RoleCanary, "shop-canary")}}, nil,
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop"}, Canary: analysis.Side{Namespace: "shop-canary"}}},
+		{"delta-canary-cluster", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: in(config.RoleStable, "release", "shop")}, Canary: canary.Version{Version: "1.1.0", Side: in(config.RoleCanary, "canary", "shop")}}, one,
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop", Version: "1.0.0", Cluster: "release-id"}, Canary: analysis.Side{Namespace: "shop", Version: "1.1.0", Cluster: "canary-id"}}},
+		{"same version in both clusters", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.1.0", Side: in(config.RoleStable, "release", "shop")}, Canary: canary.Version{Version: "1.1.0", Side: in(config.RoleCanary, "canary", "shop")}}, one,
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop", Version: "1.1.0", Cluster: "release-id"}, Canary: analysis.Side{Namespace: "shop", Version: "1.1.0", Cluster: "canary-id"}}},
+		{"separate meshes without cluster IDs", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: in(config.RoleStable, "release", "shop")}, Canary: canary.Version{Version: "1.1.0", Side: in(config.RoleCanary, "canary", "shop")}}, map[config.Role]stepgate.Metrics{},
+			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop", Version: "1.0.0"}, Canary: analysis.Side{Namespace: "shop", Version: "1.1.0"}}},
+		{"canary namespace of the active cluster", canary.Tested{Service: "cart", Stable: canary.Version{Version: "1.0.0", Side: in(config.RoleActive, "release", "shop")}, Canary: canary.Version{Version: "1.1.0", Side: in(config.RoleCanary, "release", "shop-canary")}}, one,
 			analysis.Target{Service: "cart", Stable: analysis.Side{Namespace: "shop"}, Canary: analysis.Side{Namespace: "shop-canary"}}},
 	}
 	for _, tt := range tests {
-		if got := stepgate.TargetOf(tt.in); got != tt.want {
+		if got := stepgate.TargetOf(tt.in, tt.where); got != tt.want {
 			t.Errorf("%s: TargetOf = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestMetricsOf: with one mesh every target's metrics carry its Istio
+// cluster ID (clusterID, else the context's name); with separate meshes
+// only a clusterID the config gives is trusted.
+func TestMetricsOf(t *testing.T) {
+	targets := []config.Target{
+		{Role: config.RoleStable, Cluster: "release", Namespace: "shop"},
+		{Role: config.RoleCanary, Cluster: "canary", ClusterID: "cluster-2", Namespace: "shop"},
+	}
+	tests := []struct {
+		mesh config.MeshMode
+		want map[config.Role]stepgate.Metrics
+	}{
+		{"", map[config.Role]stepgate.Metrics{config.RoleStable: {ClusterID: "release"}, config.RoleCanary: {ClusterID: "cluster-2"}}},
+		{config.MeshSeparate, map[config.Role]stepgate.Metrics{config.RoleStable: {}, config.RoleCanary: {ClusterID: "cluster-2"}}},
+	}
+	for _, tt := range tests {
+		got := stepgate.MetricsOf(config.Topology{Kind: config.DeltaCanaryCluster, Mesh: tt.mesh, Targets: targets})
+		if !maps.Equal(got, tt.want) {
+			t.Errorf("MetricsOf(mesh %q) = %v, want %v", tt.mesh, got, tt.want)
 		}
 	}
 }
