@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -23,7 +22,7 @@ import (
 // its Roles of rbac/<topology>/<step>.yaml (every Role in the cluster of
 // the target its aviary.dev/target annotation names, one kubeconfig with a
 // context per cluster), on real control planes laid out as the topology's
-// example config says (topologies/<kind>): every step the topology runs,
+// example config says (topologies/<kind>/aviary.yaml): every step the topology runs,
 // through a first release, a canary shifted and rolled back, another
 // promoted and rolled back, and, where the topology switches clusters,
 // rebuild-cluster both ways. A Role missing a rule the step needs makes
@@ -115,17 +114,12 @@ func exampleLayout(t *testing.T, kind config.TopologyKind) canarytest.Layout {
 // exampleConfig parses the example config of kind.
 func exampleConfig(t *testing.T, kind config.TopologyKind) *config.Config {
 	t.Helper()
-	base, err := os.ReadFile("sample-app/aviary.yaml")
+	file := filepath.Join("topologies", string(kind), "aviary.yaml")
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	head, _, _ := strings.Cut(string(base), "topology:")
-	file := filepath.Join("topologies", string(kind)+".yaml")
-	section, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := config.Parse(file, []byte(head+string(section)))
+	c, err := config.Parse(file, data)
 	if err != nil {
 		t.Fatal(err)
 	}
