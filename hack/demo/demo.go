@@ -74,7 +74,9 @@ type demo struct {
 	layout     layout
 	// promoted is the plan (and version) of the last release that went
 	// to all traffic; nextSide is the side a blue/green release rebuilds
-	// next (rebuild-cluster's last passive output).
+	// next (rebuild-cluster's last passive output). The first release
+	// goes into the active target: between namespaces its namespace holds
+	// the route, and its Service makes the host the clients call.
 	promoted, promotedVersion string
 	nextSide                  string
 }
@@ -85,7 +87,7 @@ func run(ctx context.Context, opts options) (_ *result, err error) {
 	start := time.Now()
 	out := opts.Out
 	res := &result{}
-	d := &demo{opts: opts, out: out, images: map[string]builtImage{}, res: res, start: start, nextSide: "passive"}
+	d := &demo{opts: opts, out: out, images: map[string]builtImage{}, res: res, start: start, nextSide: "active"}
 	defer func() { res.Total = time.Since(start) }()
 
 	fmt.Fprintf(out, "aviary demo: the release pipeline, step by step, on a sample app in a real local environment\n\n")
