@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/aviary-cd/aviary/internal/devenv"
@@ -126,37 +125,21 @@ func exampleConfig(t *testing.T, kind config.TopologyKind) *config.Config {
 	return c
 }
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-)
-
-// stepBinaries builds the cluster steps once into a directory of the
-// process and returns it.
+// stepBinaries builds the cluster steps into a directory of the test and
+// returns it.
 func stepBinaries(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "aviary-steps-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildDir = dir
-		args := []string{"build", "-o", dir + string(filepath.Separator)}
-		for _, s := range []string{"deploy-canary", "shift-weight", "promote", "rollback", "rebuild-cluster"} {
-			args = append(args, "./steps/"+s)
-		}
-		cmd := exec.Command("go", args...)
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = errors.New("building the step binaries: " + err.Error() + "\n" + string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	dir := t.TempDir()
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, s := range []string{"deploy-canary", "shift-weight", "promote", "rollback", "rebuild-cluster"} {
+		args = append(args, "./steps/"+s)
 	}
-	return buildDir
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the step binaries: %v\n%s", err, out)
+	}
+	return dir
 }
 
 // runStep runs a step binary in local mode with no environment of this
