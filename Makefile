@@ -90,9 +90,9 @@ bench: tools
 	$(GO) test -run '^$$' -bench TimeToRollback -benchtime 10x ./steps/internal/stepgate/
 	bash hack/bench/run.sh
 
-## demo: start the local environment and run the whole release pipeline on a sample application
+## demo: start the local environment and run the whole release pipeline on a sample application (TOPOLOGY=<kind> for another topology)
 demo: build
-	$(GO) run ./hack/demo
+	$(GO) run ./hack/demo $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
 ## env: start the local environment (clusters, registry, Prometheus) until Ctrl-C; ISTIOD=1 adds an istiod per cluster
 env:

@@ -34,36 +34,42 @@ func TestSampleAppConfig(t *testing.T) {
 	}
 }
 
+// TestTopologyExamples: each directory of topologies/ holds a complete
+// release config of its own kind that parses, validates and places, a
+// GitHub Actions workflow (hack/lint runs actionlint on it) and a README
+// with a Mermaid diagram; every kind has one.
 func TestTopologyExamples(t *testing.T) {
-	base, err := os.ReadFile("sample-app/aviary.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The sample app without its own topology section.
-	head, _, ok := strings.Cut(string(base), "topology:")
-	if !ok {
-		t.Fatal("sample-app/aviary.yaml has no topology section")
-	}
-	files, err := filepath.Glob("topologies/*.yaml")
+	files, err := filepath.Glob("topologies/*/aviary.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			section, err := os.ReadFile(f)
+		kind := filepath.Base(filepath.Dir(f))
+		t.Run(kind, func(t *testing.T) {
+			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := config.Parse(f, []byte(head+string(section)))
+			c, err := config.Parse(f, data)
 			if err != nil {
 				t.Fatalf("config.Parse(%s) = %v", f, err)
 			}
-			if want := strings.TrimSuffix(filepath.Base(f), ".yaml"); string(c.Topology.Kind) != want {
-				t.Errorf("%s: topology.kind = %q, want %q", f, c.Topology.Kind, want)
+			if string(c.Topology.Kind) != kind {
+				t.Errorf("%s: topology.kind = %q, want %q", f, c.Topology.Kind, kind)
+			}
+			if len(c.Services) == 0 {
+				t.Errorf("%s: no services", f)
 			}
 			if _, err := topology.Place(c.Topology, topology.Options{}); err != nil {
 				t.Errorf("topology.Place(%s) = %v", f, err)
+			}
+			if _, err := os.Stat(filepath.Join("topologies", kind, "release.yml")); err != nil {
+				t.Errorf("no workflow for %s: %v", kind, err)
+			}
+			readme, err := os.ReadFile(filepath.Join("topologies", kind, "README.md"))
+			if err != nil || !strings.Contains(string(readme), "```mermaid\n") {
+				t.Errorf("topologies/%s/README.md has no Mermaid diagram (err %v)", kind, err)
 			}
 			seen[string(c.Topology.Kind)] = true
 		})
@@ -92,19 +98,15 @@ func TestRolesCoverTheTopologies(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no topology directories under rbac/")
 	}
-	base, err := os.ReadFile("sample-app/aviary.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, _, _ := strings.Cut(string(base), "topology:")
 	for _, dir := range dirs {
 		kind := filepath.Base(dir)
 		t.Run(kind, func(t *testing.T) {
-			section, err := os.ReadFile(filepath.Join("topologies", kind+".yaml"))
+			file := filepath.Join("topologies", kind, "aviary.yaml")
+			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatalf("rbac/%s has no topology example: %v", kind, err)
 			}
-			c, err := config.Parse(kind, []byte(head+string(section)))
+			c, err := config.Parse(file, data)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,8 @@ import (
 const sampleImageRegistry = "localhost:5000/"
 
 // app is the sample application's git repository: a copy of
-// examples/sample-app with its images in the demo registry, on branch main.
+// examples/sample-app with its images in the demo registry and the
+// topology section of the chosen topology's example, on branch main.
 type app struct {
 	Dir      string
 	Product  string
@@ -31,25 +32,77 @@ type app struct {
 	// first.
 	Namespace  string
 	Namespaces []string
-	repo       *git.Repository
-	clock      time.Time
+	// HostNamespace is the namespace of the hosts clients call: the
+	// route's, or the stable side's when the route lives elsewhere (the
+	// gateway cluster of gateway-routed-clusters).
+	HostNamespace string
+	// Clusters are the kubeconfig contexts the topology names, the one
+	// holding the route first; empty for the one cluster of a namespace
+	// topology.
+	Clusters []string
+	// Place is where the topology puts everything.
+	Place topology.Placement
+	repo  *git.Repository
+	clock time.Time
 }
 
-// canaryNamespaceTopology is the topology section the demo gives the
-// sample app for --topology canary-namespace.
-const canaryNamespaceTopology = `topology:
-  kind: canary-namespace
-  targets:
-    - role: stable
-      namespace: shop
-    - role: canary
-      namespace: shop-canary
-`
+// layout is the topology a demo runs: the topology section of
+// examples/topologies/<kind>/aviary.yaml (single-cluster keeps the sample
+// app's own) and where it places things.
+type layout struct {
+	Kind    config.TopologyKind
+	Section string // "topology:\n..." up to the canary section; "" keeps the sample app's
+	Place   topology.Placement
+	// Clusters are the contexts the topology names, the route's first;
+	// empty for one cluster.
+	Clusters []string
+}
+
+// readLayout reads the example topology of kind under root.
+func readLayout(root string, kind config.TopologyKind) (layout, error) {
+	if kind == "" {
+		kind = config.SingleCluster
+	}
+	if !slices.Contains(config.Kinds(), kind) {
+		return layout{}, fmt.Errorf("--topology %s: not a topology kind; give one of %v", kind, config.Kinds())
+	}
+	l := layout{Kind: kind}
+	file := filepath.Join(root, "examples", "topologies", string(kind), config.FileName)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return layout{}, fmt.Errorf("reading the example of topology %s: %w", kind, err)
+	}
+	cfg, err := config.Parse(file, data)
+	if err != nil {
+		return layout{}, fmt.Errorf("reading the example of topology %s: %w", kind, err)
+	}
+	if kind != config.SingleCluster {
+		_, rest, ok := strings.Cut(string(data), "\ntopology:")
+		section, _, ok2 := strings.Cut(rest, "\ncanary:")
+		if !ok || !ok2 {
+			return layout{}, fmt.Errorf("%s: no topology section followed by a canary section", file)
+		}
+		l.Section = "topology:" + section + "\n"
+	}
+	if l.Place, err = topology.Place(cfg.Topology, topology.Options{}); err != nil {
+		return layout{}, fmt.Errorf("placing the example of topology %s: %w", kind, err)
+	}
+	add := func(ctx string) {
+		if ctx != "" && !slices.Contains(l.Clusters, ctx) {
+			l.Clusters = append(l.Clusters, ctx)
+		}
+	}
+	add(l.Place.Home().Context)
+	for _, s := range l.Place.Sides {
+		add(s.Context)
+	}
+	return l, nil
+}
 
 // newApp copies the sample app from src into dir, points its images at
-// registryHost, gives it the topology kind (single-cluster, as shipped, or
-// canary-namespace), and makes the first commit on main.
-func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, error) {
+// registryHost, gives it the topology section of l, and makes the first
+// commit on main.
+func newApp(src, dir, registryHost string, l layout) (*app, error) {
 	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		return nil, fmt.Errorf("copying the sample app: %w", err)
 	}
@@ -62,17 +115,13 @@ func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, erro
 		return nil, fmt.Errorf("%s: no image in %s to point at the demo registry", config.FileName, sampleImageRegistry)
 	}
 	data = []byte(strings.ReplaceAll(string(data), sampleImageRegistry, registryHost+"/"))
-	switch kind {
-	case config.SingleCluster, "":
-	case config.CanaryNamespace:
+	if l.Section != "" {
 		head, rest, ok := strings.Cut(string(data), "topology:")
 		_, tail, ok2 := strings.Cut(rest, "\ncanary:")
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("%s: no topology section followed by canary to replace", config.FileName)
 		}
-		data = []byte(head + canaryNamespaceTopology + "canary:" + tail)
-	default:
-		return nil, fmt.Errorf("--topology %s: the demo runs single-cluster or canary-namespace on its one cluster", kind)
+		data = []byte(head + l.Section + "canary:" + tail)
 	}
 	if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
 		return nil, err
@@ -81,20 +130,26 @@ func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading the sample app's release config: %w", err)
 	}
-	a := &app{Dir: dir, Product: cfg.Product, clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	a := &app{Dir: dir, Product: cfg.Product, Clusters: l.Clusters, clock: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
 	for _, s := range cfg.Services {
 		a.Services = append(a.Services, s.Name)
 	}
-	place, err := topology.Place(cfg.Topology, topology.Options{})
-	if err != nil {
+	if a.Place, err = topology.Place(cfg.Topology, topology.Options{}); err != nil {
 		return nil, fmt.Errorf("placing the sample app: %w", err)
 	}
-	a.Namespace = place.Home().Namespace
+	a.Namespace = a.Place.Home().Namespace
 	a.Namespaces = []string{a.Namespace}
-	for _, s := range place.Sides {
+	for _, s := range a.Place.Sides {
 		if !slices.Contains(a.Namespaces, s.Namespace) {
 			a.Namespaces = append(a.Namespaces, s.Namespace)
 		}
+		if s.Namespace == a.Namespace && s.Role != config.RoleGateway {
+			a.HostNamespace = a.Namespace
+		}
+	}
+	if a.HostNamespace == "" {
+		stable, _ := a.Place.Part(config.PartStable)
+		a.HostNamespace = stable.Namespace
 	}
 	a.repo, err = git.PlainInitWithOptions(dir, &git.PlainInitOptions{
 		InitOptions: git.InitOptions{DefaultBranch: plumbing.Main},
@@ -104,6 +159,14 @@ func newApp(src, dir, registryHost string, kind config.TopologyKind) (*app, erro
 	}
 	return a, nil
 }
+
+// switches reports whether the topology releases by rebuilding a passive
+// side and switching to it (blue/green), with no canary side.
+func (a *app) switches() bool { return a.Place.Canary == "" }
+
+// closesBySwitching reports whether the topology, after its canaries,
+// closes a release by rebuilding its passive cluster and switching to it.
+func (a *app) closesBySwitching() bool { return a.Place.Canary != "" && a.Place.Switch != "" }
 
 // change writes a line into each named service's source (src/<service>/
 // CHANGES, standing in for code) and commits everything with message.

@@ -26,8 +26,10 @@ type options struct {
 	Keep bool
 	// Out receives everything the demo prints.
 	Out io.Writer
-	// Topology is the sample app's topology kind: single-cluster (empty)
-	// or canary-namespace.
+	// Topology is the sample app's topology kind (empty: single-cluster);
+	// any other kind takes the topology section of its example in
+	// examples/topologies/<kind>/aviary.yaml, with a control plane per
+	// cluster it names.
 	Topology config.TopologyKind
 }
 
@@ -69,6 +71,14 @@ type demo struct {
 	lastRoutes []route
 	lastPlan   string
 	res        *result
+	layout     layout
+	// promoted is the plan (and version) of the last release that went
+	// to all traffic; nextSide is the side a blue/green release rebuilds
+	// next (rebuild-cluster's last passive output). The first release
+	// goes into the active target: between namespaces its namespace holds
+	// the route, and its Service makes the host the clients call.
+	promoted, promotedVersion string
+	nextSide                  string
 }
 
 // run is the whole demo. It returns an error when anything, a step
@@ -77,10 +87,14 @@ func run(ctx context.Context, opts options) (_ *result, err error) {
 	start := time.Now()
 	out := opts.Out
 	res := &result{}
-	d := &demo{opts: opts, out: out, images: map[string]builtImage{}, res: res, start: start}
+	d := &demo{opts: opts, out: out, images: map[string]builtImage{}, res: res, start: start, nextSide: "active"}
 	defer func() { res.Total = time.Since(start) }()
 
 	fmt.Fprintf(out, "aviary demo: the release pipeline, step by step, on a sample app in a real local environment\n\n")
+	if d.layout, err = readLayout(opts.Root, opts.Topology); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(out, "  topology    %s%s\n", d.layout.Kind, clustersNote(d.layout.Clusters))
 	if d.work, err = os.MkdirTemp("", "aviary-demo-"); err != nil {
 		return res, err
 	}
@@ -94,7 +108,7 @@ func run(ctx context.Context, opts options) (_ *result, err error) {
 	d.gate = d.bins.accepts(ctx, "shift-weight", "prometheus-url")
 
 	envStart := time.Now()
-	d.env, err = startEnv(ctx, out)
+	d.env, err = startEnv(ctx, out, d.layout.Clusters, d.work)
 	if err != nil {
 		return res, err
 	}
@@ -105,7 +119,7 @@ func run(ctx context.Context, opts options) (_ *result, err error) {
 		return res, err
 	}
 	for n, a := range d.acts() {
-		if a.Faulty != "" && !d.gate {
+		if a.Faulty != "" && !d.gate && !d.app.switches() {
 			why := "shift-weight takes no analysis inputs yet (no --prometheus-url), so nothing would catch a faulty canary"
 			res.Acts = append(res.Acts, &actResult{N: n + 1, Title: a.Title, Skipped: why})
 			fmt.Fprintf(out, "\n═══ Act %d: %s ═══\n   skipped: %s\n", n+1, a.Title, why)
@@ -142,46 +156,77 @@ func (d *demo) prepare(ctx context.Context) error {
 	}
 	d.client = registry.New(registry.Options{DockerConfig: filepath.Join(dockerConfig, "config.json")})
 	src := filepath.Join(d.opts.Root, "examples", "sample-app")
-	if d.app, err = newApp(src, filepath.Join(d.work, "shop"), d.env.Registry.Host, d.opts.Topology); err != nil {
+	if d.app, err = newApp(src, filepath.Join(d.work, "shop"), d.env.Registry.Host, d.layout); err != nil {
 		return err
 	}
-	if err := d.env.startTraffic(ctx, d.out, d.app.Namespaces, d.app.Services); err != nil {
+	if err := d.env.startTraffic(ctx, d.out, d.app.Namespaces, d.app.HostNamespace, d.app.Services); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "  app         $DEMO/shop: git repository of examples/sample-app (%s), images in the demo registry\n", joinNames(d.app.Services))
 	fmt.Fprintf(d.out, "  signing     $DEMO/cosign.key and cosign.pub: a new ECDSA P-256 cosign key pair, password-protected\n")
 	summaries := filepath.Join(d.work, "summaries.md")
-	fmt.Fprintf(d.out, "  steps see   KUBECONFIG=%s\n", d.env.Cluster.Kubeconfig)
+	fmt.Fprintf(d.out, "  steps see   KUBECONFIG=%s%s\n", d.env.Kubeconfig, contextsNote(d.layout.Clusters))
 	fmt.Fprintf(d.out, "              AVIARY_SUMMARY_FILE=$DEMO/summaries.md (their Markdown reports; kept with --keep)\n")
 	d.runner = &runner{
-		bins: d.bins, out: d.out, env: stepEnv(dockerConfig, d.env.Cluster.Kubeconfig, summaries), workDir: d.work,
+		bins: d.bins, out: d.out, env: stepEnv(dockerConfig, d.env.Kubeconfig, summaries), workDir: d.work,
 		vars:   map[string]string{},
 		record: func(t timing) { d.res.Timeline = append(d.res.Timeline, t) },
 	}
 	return nil
 }
 
-// acts are the releases the demo walks through.
+// acts are the releases the demo walks through: a first release, a
+// healthy one and a faulty one; a topology that closes its releases with a
+// cluster switch closes the healthy one last.
 func (d *demo) acts() []act {
 	faulty := d.app.Services[len(d.app.Services)-1]
 	if contains(d.app.Services, "payments") {
 		faulty = "payments"
 	}
-	return []act{{
+	second, third := "a new version of every service: canary, traffic shifted under analysis, promoted",
+		"a faulty "+faulty+" release: the analysis rolls it back"
+	if d.app.switches() {
+		second = "a new version of every service: built whole into the side that does not serve, then switched to"
+		third = "a faulty " + faulty + " release, switched to, then switched back to the previous release at once"
+	}
+	acts := []act{{
 		Title:   "first release of the shop: every service goes straight to stable",
 		Commit:  "feat: the shop, with " + joinNames(d.app.Services),
 		Changed: d.app.Services,
 	}, {
-		Title:   "a new version of every service: canary, traffic shifted under analysis, promoted",
+		Title:   second,
 		Commit:  "feat: gift cards across the shop",
 		Changed: d.app.Services,
 	}, {
-		Title:      "a faulty " + faulty + " release: the analysis rolls it back",
+		Title:      third,
 		Commit:     "fix(" + faulty + "): retry card authorisation",
 		Changed:    []string{faulty},
 		Faulty:     faulty,
 		ErrorRatio: 0.05,
 	}}
+	if d.app.closesBySwitching() {
+		acts = append(acts, act{
+			Title: "the release closes: the passive cluster rebuilt from the promoted plan and switched to, then the other rebuilt too",
+			Close: true,
+		})
+	}
+	return acts
+}
+
+// clustersNote names the clusters of a cluster topology.
+func clustersNote(clusters []string) string {
+	if len(clusters) == 0 {
+		return " (one cluster)"
+	}
+	return fmt.Sprintf(" (clusters %s, one mesh)", joinNames(clusters))
+}
+
+// contextsNote names the kubeconfig's contexts of a cluster topology.
+func contextsNote(clusters []string) string {
+	if len(clusters) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (a context per cluster: %s)", joinNames(clusters))
 }
 
 // summary prints the time every step took.
@@ -218,7 +263,7 @@ func (d *demo) keep(ctx context.Context) error {
 	extra := map[string]string{
 		"AVIARY_PLAN":           d.lastPlan,
 		"AVIARY_PROMETHEUS_URL": d.env.Prometheus.URL,
-		"AVIARY_KUBECONFIG":     d.env.Cluster.Kubeconfig,
+		"AVIARY_KUBECONFIG":     d.env.Kubeconfig,
 		"AVIARY_HOLDER":         "aviary-demo",
 	}
 	if err := d.env.writeEnvFile(d.res.EnvFile, extra); err != nil {

@@ -14,15 +14,19 @@ import (
 	"github.com/aviary-cd/aviary/pkg/config"
 )
 
-// TestDemoPipeline runs the demo as `make demo` does, in each topology it
-// offers, against the real local environment and freshly built step
-// binaries, and checks where it leaves the cluster: act 2 promotes every
-// service, act 3's faulty canary is rolled back by the analysis.
+// TestDemoPipeline runs the demo as `make demo` does against the real
+// local environment and freshly built step binaries, on the namespace
+// topologies of one cluster and on one cluster topology (gateway-routed-
+// clusters: three control planes, istiod for the gateway cluster with a
+// remote secret for the two others), and checks where it leaves the
+// clusters: act 2 promotes every service (into the release cluster), act
+// 3's faulty canary is rolled back by the analysis. The other topologies
+// run the same way by hand (make demo TOPOLOGY=<kind>).
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Kubernetes control plane, a registry and Prometheus")
 	}
-	for _, kind := range []config.TopologyKind{config.SingleCluster, config.CanaryNamespace} {
+	for _, kind := range []config.TopologyKind{config.SingleCluster, config.CanaryNamespace, config.GatewayRoutedClusters} {
 		t.Run(string(kind), func(t *testing.T) { demoPipeline(t, kind) })
 	}
 }
@@ -67,6 +71,12 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 			}
 		}
 		for _, s := range stepNames {
+			if s == "rebuild-cluster" {
+				if seen[s] != 0 {
+					t.Errorf("rebuild-cluster ran %d times; %s has no passive side", seen[s], kind)
+				}
+				continue
+			}
 			if seen[s] == 0 {
 				t.Errorf("step %s never ran", s)
 			}
@@ -90,6 +100,13 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 			}
 			if r.Phase != canary.PhasePromoted {
 				t.Errorf("after promote, %s: phase %q, want %q", r.Service, r.Phase, canary.PhasePromoted)
+			}
+			if stable := stableCluster(t, kind); stable != "" {
+				for _, d := range r.Dests {
+					if d.Weight > 0 && d.Cluster != stable {
+						t.Errorf("after promote, %s: %d%% to cluster %q, want all to the stable cluster %q", r.Service, d.Weight, d.Cluster, stable)
+					}
+				}
 			}
 		}
 	})
@@ -119,6 +136,22 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 			}
 		}
 	})
+}
+
+// stableCluster is the cluster ID of the stable side of kind's example,
+// "" for a topology of one cluster.
+func stableCluster(t *testing.T, kind config.TopologyKind) string {
+	t.Helper()
+	root, err := toolcache.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := readLayout(root, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stable, _ := l.Place.Part(config.PartStable)
+	return stable.ClusterID
 }
 
 // testWriter logs whole lines to the test.

@@ -10,18 +10,24 @@
 //	act 3  a faulty release of one service: 5% errors, the analysis fails,
 //	       shift-weight sends traffic back (exit 1, as intended), rollback
 //
+// With --topology <kind> the sample app is released on that topology, as
+// the example config examples/topologies/<kind>/aviary.yaml places it,
+// with a real control plane per cluster it names (istiod for the cluster
+// holding the route, a remote secret for each other: one mesh; the
+// callers run there). The canary topologies walk the three acts above;
+// blue-green-namespaces and blue-green-clusters release each version with
+// rebuild-cluster (built whole into the side that does not serve, then
+// switched to) and switch the faulty one back at once;
+// active-passive-canary-namespace ends with a fourth act, the release's
+// close: the passive cluster rebuilt and switched to, then the other
+// rebuilt too.
+//
 // It prints every command, the steps' progress, their outputs and the live
-// routes, and ends with the time each step took. It exits non-zero when any
-// step ends otherwise than expected.
+// routes (the cluster each subset selects, the answers each version gave),
+// and ends with the time each step took. It exits non-zero when any step
+// ends otherwise than expected.
 //
-//	go run ./hack/demo [--keep] [--bin dir] [--topology single-cluster|canary-namespace]
-//
-// --topology picks how the sample app is placed on the demo's one cluster:
-// single-cluster (as examples/sample-app ships: stable and canary side by
-// side in namespace shop, told apart by version subsets) or
-// canary-namespace (the release in shop, each release's canaries in
-// shop-canary, the VirtualServices in shop splitting between the two
-// namespaces' hosts).
+//	go run ./hack/demo [--keep] [--bin dir] [--topology kind]
 //
 // It runs the binaries of --bin (default bin/, which `make demo` builds
 // first); when that directory misses one, or --bin is empty, it builds them
@@ -40,6 +46,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/aviary-cd/aviary/internal/toolcache"
@@ -49,14 +57,14 @@ import (
 func main() {
 	keep := flag.Bool("keep", false, "keep the environment up until Ctrl-C and print a file to source to reach it")
 	bin := flag.String("bin", "bin", "directory of the step binaries, relative to the repository root; empty, or missing one, builds them afresh")
-	topo := flag.String("topology", string(config.SingleCluster), "topology of the sample app: single-cluster or canary-namespace")
+	topo := flag.String("topology", string(config.SingleCluster), "topology of the sample app, as its example in examples/topologies places it: one of "+kindNames())
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if k := config.TopologyKind(*topo); k != config.SingleCluster && k != config.CanaryNamespace {
-		fmt.Fprintf(os.Stderr, "demo: --topology %s: the demo runs single-cluster or canary-namespace on its one cluster\n", *topo)
+	if !slices.Contains(config.Kinds(), config.TopologyKind(*topo)) {
+		fmt.Fprintf(os.Stderr, "demo: --topology %s: not a topology; give one of %s\n", *topo, kindNames())
 		os.Exit(2)
 	}
 	root, err := toolcache.RepoRoot()
@@ -75,4 +83,12 @@ func main() {
 		fmt.Fprintf(os.Stderr, "\ndemo: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range config.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
 }

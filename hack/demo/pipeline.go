@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary"
 )
@@ -23,6 +25,10 @@ type act struct {
 	// requests with errors; the analysis should roll it back.
 	Faulty     string
 	ErrorRatio float64
+	// Close is the closing of the last promoted release, no new one: the
+	// passive cluster rebuilt from its plan and switched to, then the
+	// other rebuilt too (active-passive-canary-namespace).
+	Close bool
 }
 
 // actResult is what an act did and where it left the cluster.
@@ -39,13 +45,18 @@ type actResult struct {
 
 // Analysis settings for the demo: short windows so that a traffic step is
 // judged in seconds. Prometheus scrapes every second; a 10% canary gets
-// about 10 real requests a second, so a 5 s window holds about 50.
+// about 10 real requests a second, so a 5 s window holds about 50. The
+// latency the demo's gRPC servers answer with is the machine's load, not
+// the release's (a busy two-core machine pushed a healthy canary's p99
+// past the default 500 ms): the demo judges errors, and latency only
+// past 2 s.
 var analysisArgs = []string{
 	"--analysis-interval=5s",
 	"--analysis-measurements=2",
 	"--failure-limit=1",
 	"--min-requests=10",
 	"--success-rate=99",
+	"--max-p99-ms=2000",
 }
 
 // release runs one act: commit, open the release, build and sign the
@@ -56,6 +67,9 @@ func (d *demo) release(ctx context.Context, n int, a act) (*actResult, error) {
 	d.res.Acts = append(d.res.Acts, res)
 	d.runner.act = n
 	fmt.Fprintf(d.out, "\n═══ Act %d: %s ═══\n", n, a.Title)
+	if a.Close {
+		return res, d.closeRelease(ctx, res)
+	}
 
 	hash, err := d.app.change(a.Commit, a.Changed...)
 	if err != nil {
@@ -96,6 +110,9 @@ func (d *demo) release(ctx context.Context, n int, a act) (*actResult, error) {
 		return res, err
 	}
 
+	if d.app.switches() {
+		return res, d.switchRelease(ctx, res, a)
+	}
 	if _, err := d.step(ctx, "deploy-canary", 0, d.kubeArgs(res.PlanRef, "--timeout=2m")...); err != nil {
 		return res, err
 	}
@@ -134,7 +151,70 @@ func (d *demo) release(ctx context.Context, n int, a act) (*actResult, error) {
 		return res, err
 	}
 	res.Routes = d.lastRoutes
+	if want == 0 {
+		d.promoted, d.promotedVersion = res.PlanRef, res.Version
+	}
 	return res, nil
+}
+
+// switchRelease is a blue/green release: rebuild-cluster builds the plan
+// into the side that does not serve, ready first, and switches all traffic
+// to it. A faulty release is switched back at once to the previous one,
+// whose side kept its Deployments.
+func (d *demo) switchRelease(ctx context.Context, res *actResult, a act) error {
+	d.setBehaviour(a, res.Version)
+	r, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(res.PlanRef, "--side="+d.nextSide, "--timeout=2m")...)
+	if err != nil {
+		return err
+	}
+	d.nextSide = r.Outputs["passive"]
+	if err := d.showRoutes(ctx); err != nil {
+		return err
+	}
+	if a.Faulty != "" {
+		fmt.Fprintf(d.out, "\n   %s %s answers errors behind the switch: the pipeline's failure path switches back to %s,\n", a.Faulty, res.Version, d.promotedVersion)
+		fmt.Fprintf(d.out, "   whose Deployments the side switched away from kept: nothing new is applied.\n")
+		r, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(d.promoted, "--side="+d.nextSide, "--timeout=2m")...)
+		if err != nil {
+			return err
+		}
+		d.nextSide = r.Outputs["passive"]
+		if err := d.showRoutes(ctx); err != nil {
+			return err
+		}
+	} else {
+		d.promoted, d.promotedVersion = res.PlanRef, res.Version
+	}
+	res.Routes = d.lastRoutes
+	return nil
+}
+
+// closeRelease closes the last promoted release of a topology that ends
+// its releases with a cluster switch: the passive cluster rebuilt from the
+// plan, ready first, and switched to; then the other cluster rebuilt from
+// it too, without switching, so that both are equal.
+func (d *demo) closeRelease(ctx context.Context, res *actResult) error {
+	if d.promoted == "" {
+		return fmt.Errorf("no promoted release to close")
+	}
+	res.PlanRef, res.Version = d.promoted, d.promotedVersion
+	d.runner.vars = map[string]string{res.PlanRef: "PLAN"}
+	fmt.Fprintf(d.out, "\n   PLAN=%s  (%s, promoted in act 2)\n", res.PlanRef, res.Version)
+	r, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(res.PlanRef, "--side=passive", "--timeout=2m")...)
+	if err != nil {
+		return err
+	}
+	if err := d.showRoutes(ctx); err != nil {
+		return err
+	}
+	if _, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(res.PlanRef, "--side="+r.Outputs["passive"], "--switch=false", "--timeout=2m")...); err != nil {
+		return err
+	}
+	if err := d.showRoutes(ctx); err != nil {
+		return err
+	}
+	res.Routes = d.lastRoutes
+	return nil
 }
 
 // analysis returns the analysis arguments when the step takes them.
@@ -183,11 +263,15 @@ func (d *demo) showRoutes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.env.Traffic.start(ctx, d.env.Cluster.Client(), routes); err != nil {
+	var clients []kubernetes.Interface
+	for _, name := range d.env.Order {
+		clients = append(clients, d.env.Clusters[name].Client())
+	}
+	if err := d.env.Traffic.start(ctx, clients, routes); err != nil {
 		return err
 	}
 	d.lastRoutes = routes
-	printRoutes(d.out, d.app.Namespace, routes, d.env.Traffic.measure())
+	printRoutes(d.out, d.env.Order[0], d.app.Namespace, routes, d.env.Traffic.measure())
 	return nil
 }
 

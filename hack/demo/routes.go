@@ -40,10 +40,11 @@ type route struct {
 	Dests []dest
 }
 
-// dest is one destination of a route: where its pods run and its weight.
+// dest is one destination of a route: where its pods run (the namespace,
+// and the cluster ID a cluster subset selects) and its weight.
 type dest struct {
-	Subset, Namespace, Version string
-	Weight                     int
+	Subset, Namespace, Version, Cluster string
+	Weight                              int
 }
 
 // readRoutes reads every service's route in namespace, sorted by service.
@@ -60,16 +61,16 @@ func readRoutes(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 	for _, cm := range records.Items {
 		rec[cm.Labels[canary.LabelService]] = cm.Data
 	}
-	subsets := map[string]map[string]map[string]string{} // namespace → rule → subset → version
-	versionOf := func(ns, service, subset string) (string, error) {
+	subsets := map[string]map[string]map[string]selected{} // namespace → rule → subset → what it selects
+	selectedBy := func(ns, service, subset string) (selected, error) {
 		if _, ok := subsets[ns]; !ok {
 			drs, err := dyn.Resource(destinationRules).Namespace(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
-				return "", fmt.Errorf("listing DestinationRules in %s: %w", ns, err)
+				return selected{}, fmt.Errorf("listing DestinationRules in %s: %w", ns, err)
 			}
-			subsets[ns] = map[string]map[string]string{}
+			subsets[ns] = map[string]map[string]selected{}
 			for _, dr := range drs.Items {
-				subsets[ns][dr.GetName()] = subsetVersions(dr)
+				subsets[ns][dr.GetName()] = subsetSelections(dr)
 			}
 		}
 		return subsets[ns][service][subset], nil
@@ -80,9 +81,11 @@ func readRoutes(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 		r := route{Service: name, Phase: rec[name]["phase"], Plan: rec[name]["plan"]}
 		for _, d := range routeDests(vs, "aviary-"+name) {
 			d.Namespace = namespaceOf(d.Namespace, namespace)
-			if d.Version, err = versionOf(d.Namespace, name, d.Subset); err != nil {
+			sel, err := selectedBy(d.Namespace, name, d.Subset)
+			if err != nil {
 				return nil, err
 			}
+			d.Version, d.Cluster = sel.Version, sel.Cluster
 			switch d.Subset {
 			case topology.StableSubset:
 				r.Stable, r.StableWeight = d.Version, r.StableWeight+d.Weight
@@ -133,24 +136,33 @@ func routeDests(vs unstructured.Unstructured, name string) []dest {
 	return nil
 }
 
-// subsetVersions maps each subset of a DestinationRule to the version label
-// it selects.
-func subsetVersions(dr unstructured.Unstructured) map[string]string {
-	out := map[string]string{}
+// selected is what a subset selects: a version, and with cluster subsets
+// the cluster ID.
+type selected struct{ Version, Cluster string }
+
+// subsetSelections maps each subset of a DestinationRule to the version
+// label and the cluster label it selects.
+func subsetSelections(dr unstructured.Unstructured) map[string]selected {
+	out := map[string]selected{}
 	subs, _, _ := unstructured.NestedSlice(dr.Object, "spec", "subsets")
 	for _, s := range subs {
 		sm, _ := s.(map[string]any)
 		name, _ := sm["name"].(string)
 		v, _, _ := unstructured.NestedString(sm, "labels", topology.VersionLabel)
-		out[name] = v
+		c, _, _ := unstructured.NestedString(sm, "labels", topology.ClusterLabel)
+		out[name] = selected{Version: v, Cluster: c}
 	}
 	return out
 }
 
 // printRoutes prints the routes as a small table and, when traffic runs,
 // the answers each version gave per second beside the weights.
-func printRoutes(out io.Writer, namespace string, routes []route, traffic map[string]served) {
-	fmt.Fprintf(out, "   live routes in namespace %s (VirtualService weights, DestinationRule subsets):\n", namespace)
+func printRoutes(out io.Writer, cluster, namespace string, routes []route, traffic map[string]served) {
+	at := "namespace " + namespace
+	if cluster != "" {
+		at = "cluster " + cluster + ", " + at
+	}
+	fmt.Fprintf(out, "   live routes in %s (VirtualService weights, DestinationRule subsets; @ the cluster a subset selects):\n", at)
 	if len(routes) == 0 {
 		fmt.Fprintln(out, "     (no VirtualService yet)")
 		return
@@ -162,13 +174,17 @@ func printRoutes(out io.Writer, namespace string, routes []route, traffic map[st
 	}
 	fmt.Fprintln(tw, header)
 	for _, r := range routes {
-		canaryAt := dash(r.Canary)
+		stableAt, canaryAt := dash(r.Stable), dash(r.Canary)
 		for _, d := range r.Dests {
-			if d.Subset == topology.CanarySubset && d.Namespace != namespace {
-				canaryAt += " in " + d.Namespace
+			at := where(d, namespace)
+			switch {
+			case d.Subset == topology.StableSubset && r.Stable != "":
+				stableAt = r.Stable + at
+			case d.Subset == topology.CanarySubset && r.Canary != "":
+				canaryAt = r.Canary + at
 			}
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s", r.Service, dash(r.Stable), canaryAt,
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s", r.Service, stableAt, canaryAt,
 			fmt.Sprintf("%3d / %-3d %s", r.StableWeight, r.CanaryWeight, bar(r.CanaryWeight)), dash(r.Phase))
 		if s, ok := traffic[r.Service]; ok {
 			fmt.Fprintf(tw, "\t%s\t%s", answerSplit(r, s), fmt.Sprintf("%.1f (%.1f)", s.Failed, s.UsersSaw))
@@ -176,6 +192,19 @@ func printRoutes(out io.Writer, namespace string, routes []route, traffic map[st
 		fmt.Fprintln(tw)
 	}
 	_ = tw.Flush()
+}
+
+// where says where a destination's pods run when it is not simply the
+// route's namespace: " in <namespace>", " @<cluster>".
+func where(d dest, routeNamespace string) string {
+	at := ""
+	if d.Namespace != routeNamespace {
+		at += " in " + d.Namespace
+	}
+	if d.Cluster != "" {
+		at += " @" + d.Cluster
+	}
+	return at
 }
 
 // answerSplit writes the answers per second of the stable and canary

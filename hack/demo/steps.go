@@ -19,7 +19,7 @@ import (
 )
 
 // stepNames are the step binaries the demo runs, in pipeline order.
-var stepNames = []string{"open-release", "bundle-plan", "verify-artifacts", "deploy-canary", "shift-weight", "promote", "rollback"}
+var stepNames = []string{"open-release", "bundle-plan", "verify-artifacts", "deploy-canary", "shift-weight", "promote", "rollback", "rebuild-cluster"}
 
 // binaries finds the step binaries: dir when it holds all of them (make
 // build writes bin/), else a fresh `go build` of each into scratch.

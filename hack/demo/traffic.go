@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -19,7 +20,8 @@ import (
 type traffic struct {
 	mesh      *devenv.Mesh
 	istiod    *devenv.Istiod
-	namespace string
+	namespace string // the callers'
+	hostNS    string // the called hosts'
 	services  []string
 	started   bool
 }
@@ -34,8 +36,8 @@ const (
 	trafficWindow = 2 * time.Second
 )
 
-func newTraffic(mesh *devenv.Mesh, istiod *devenv.Istiod, namespace string, services []string) *traffic {
-	return &traffic{mesh: mesh, istiod: istiod, namespace: namespace, services: services}
+func newTraffic(mesh *devenv.Mesh, istiod *devenv.Istiod, namespace, hostNS string, services []string) *traffic {
+	return &traffic{mesh: mesh, istiod: istiod, namespace: namespace, hostNS: hostNS, services: services}
 }
 
 // callers are who calls whom: users call the first service, which calls
@@ -58,12 +60,13 @@ func (t *traffic) describe() string {
 }
 
 func (t *traffic) host(service string) string {
-	return service + "." + t.namespace + ".svc.cluster.local"
+	return service + "." + t.hostNS + ".svc.cluster.local"
 }
 
 // start starts the callers once every service has a route, on each
-// Service's first port. It does nothing before or after.
-func (t *traffic) start(ctx context.Context, kube kubernetes.Interface, routes []route) error {
+// Service's first port (the Service found in the hosts' namespace of the
+// first of clusters that has it). It does nothing before or after.
+func (t *traffic) start(ctx context.Context, clusters []kubernetes.Interface, routes []route) error {
 	if t.started || len(routes) < len(t.services) {
 		return nil
 	}
@@ -73,14 +76,11 @@ func (t *traffic) start(ctx context.Context, kube kubernetes.Interface, routes [
 		}
 		opts := devenv.CallerOptions{Workload: caller, Namespace: t.namespace, Istiod: t.istiod}
 		for _, svc := range callees {
-			s, err := kube.CoreV1().Services(t.namespace).Get(ctx, svc, metav1.GetOptions{})
+			port, err := t.port(ctx, clusters, svc)
 			if err != nil {
-				return fmt.Errorf("reading Service %s for its port: %w", svc, err)
+				return err
 			}
-			if len(s.Spec.Ports) == 0 {
-				return fmt.Errorf("service %s/%s has no port to call", t.namespace, svc)
-			}
-			opts.Calls = append(opts.Calls, devenv.Call{Host: t.host(svc), Port: int(s.Spec.Ports[0].Port), RPS: trafficRPS})
+			opts.Calls = append(opts.Calls, devenv.Call{Host: t.host(svc), Port: port, RPS: trafficRPS})
 		}
 		if _, err := t.mesh.Call(opts); err != nil {
 			return err
@@ -88,6 +88,26 @@ func (t *traffic) start(ctx context.Context, kube kubernetes.Interface, routes [
 	}
 	t.started = true
 	return nil
+}
+
+// port is the first port of service's Service in the hosts' namespace.
+func (t *traffic) port(ctx context.Context, clusters []kubernetes.Interface, service string) (int, error) {
+	var lastErr error
+	for _, kube := range clusters {
+		s, err := kube.CoreV1().Services(t.hostNS).Get(ctx, service, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading Service %s for its port: %w", service, err)
+		}
+		if len(s.Spec.Ports) == 0 {
+			return 0, fmt.Errorf("service %s/%s has no port to call", t.hostNS, service)
+		}
+		return int(s.Spec.Ports[0].Port), nil
+	}
+	return 0, fmt.Errorf("reading Service %s for its port: %w", service, lastErr)
 }
 
 // served is what one service's requests got over a window: answers per
