@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aviary-cd/aviary/pkg/plan"
-	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
@@ -37,13 +36,16 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 		switch rel.rows[i].Status {
 		case First:
 			first.add(r)
+			if err := addIngress(first, r, rel.routing); err != nil {
+				return Result{}, err
+			}
 		case Changed, InCanary:
 			cr, err := rel.forCanary(r)
 			if err != nil {
 				return Result{}, err
 			}
 			canaries.add(cr)
-			if err := rel.addIngress(canaries, cr); err != nil {
+			if err := addIngress(canaries, cr, rel.routing); err != nil {
 				return Result{}, err
 			}
 		default:
@@ -70,7 +72,7 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 func (e *Env) deployRoute(ctx context.Context, rel *release, r Release, opts DeployOptions, row *Row) error {
 	st := rel.states[r.Service]
 	if row.Status == First {
-		if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(r.Version))); err != nil {
+		if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(r.Version))); err != nil {
 			return err
 		}
 		row.Stable, row.Canary, row.Weight = r.Version, "", 0
@@ -79,12 +81,9 @@ func (e *Env) deployRoute(ctx context.Context, rel *release, r Release, opts Dep
 	stable, previous, old := st.Stable(rel.stable), st.Record.Previous, st.Record.Canary
 	weight := opts.InitialWeight
 	if row.Status == InCanary {
-		weight = e.canaryWeight(st, rel.strategy)
+		weight = e.canaryWeight(st, rel.routing)
 	}
-	if err := e.applyEntries(ctx, rel, r); err != nil {
-		return err
-	}
-	if err := e.apply(ctx, st, topology.CanaryState(rel.strategy, r.Service, label(stable), label(r.Version), weight)); err != nil {
+	if err := e.apply(ctx, st, rel.routing.canary(r.Service, label(stable), label(r.Version), weight)); err != nil {
 		return err
 	}
 	if err := e.save(ctx, st, rel.record(st, PhaseCanary, stable, r.Version, previous)); err != nil {

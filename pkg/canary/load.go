@@ -13,7 +13,7 @@ import (
 type release struct {
 	plan           *plan.Loaded
 	stable, canary topology.Side
-	strategy       topology.Strategy
+	routing        routing
 	// services are rendered for the stable side, in plan order.
 	services []Release
 	states   map[string]*ServiceState
@@ -27,7 +27,7 @@ func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
 	if !ok {
 		return nil, outcome.Invalidf("topology %s has no canary side", e.Place.Kind)
 	}
-	strategy, err := e.canaryStrategy()
+	routing, err := e.canaryRouting()
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +43,10 @@ func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel := &release{plan: l, stable: stable, canary: canary, strategy: strategy, services: services, states: states, rows: make([]Row, len(services))}
+	rel := &release{plan: l, stable: stable, canary: canary, routing: routing, services: services, states: states, rows: make([]Row, len(services))}
 	for i, r := range services {
 		st := states[r.Service]
+		st.Port = servicePort(r)
 		rel.rows[i] = e.row(rel, st, Classify(r, st, stable))
 	}
 	return rel, nil
@@ -67,7 +68,7 @@ func (rel *release) forCanary(r Release) (Release, error) {
 func (e *Env) row(rel *release, st *ServiceState, status Status) Row {
 	row := Row{Service: st.Service, Status: status, Stable: st.Stable(rel.stable), Canary: st.Record.Canary}
 	if row.Canary != "" {
-		row.Weight = e.canaryWeight(st, rel.strategy)
+		row.Weight = e.canaryWeight(st, rel.routing)
 	}
 	return row
 }
