@@ -21,12 +21,18 @@ type DeployOptions struct {
 // its traffic. Unchanged services are left alone. Traffic moves only once
 // every new Deployment is ready: a Deployment that does not become ready
 // fails the step with no route changed. Re-running Deploy for a service
-// already in canary keeps the weight it has.
+// already in canary keeps the weight it has. A canary side rebuilt for
+// every release (rebuilt-canary-cluster) loses the services the plan no
+// longer has, each routed back to its stable version first.
 func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Result, error) {
 	if err := traffic.CheckWeight(opts.InitialWeight); err != nil {
 		return Result{}, fmt.Errorf("initial-weight: %w", err)
 	}
 	rel, err := e.load(ctx, l)
+	if err != nil {
+		return Result{}, err
+	}
+	dropped, err := e.dropCanaries(ctx, rel)
 	if err != nil {
 		return Result{}, err
 	}
@@ -54,7 +60,7 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 		todo = append(todo, i)
 	}
 	if len(todo) == 0 {
-		return Result{Rows: rel.rows}, nil
+		return Result{Rows: append(rel.rows, dropped...)}, nil
 	}
 	if err := e.roll(ctx, first, canaries); err != nil {
 		return Result{}, fmt.Errorf("%w; no traffic was shifted", err)
@@ -65,7 +71,7 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Rows: rel.rows}, nil
+	return Result{Rows: append(rel.rows, dropped...)}, nil
 }
 
 // deployRoute routes one service once its new version is ready.
