@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/topology"
@@ -23,10 +24,13 @@ type release struct {
 // load renders the plan for the stable side and reads where each service
 // stands.
 func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
-	stable, canary, ok := e.sides()
-	if !ok {
+	if _, _, ok := e.sides(); !ok {
 		return nil, outcome.Invalidf("topology %s has no canary side", e.Place.Kind)
 	}
+	if err := e.followRecords(ctx, l); err != nil {
+		return nil, err
+	}
+	stable, canary, _ := e.sides()
 	routing, err := e.canaryRouting()
 	if err != nil {
 		return nil, err
@@ -107,4 +111,26 @@ func indexes[T any](s []T) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// followRecords reads the records of the plan's services, when the
+// placement's canary half can follow a cluster switch, and follows the
+// side they name as serving.
+func (e *Env) followRecords(ctx context.Context, l *plan.Loaded) error {
+	if _, _, ok := e.Place.Switched(config.RolePassive); !ok {
+		return nil
+	}
+	store, err := e.store(ctx)
+	if err != nil {
+		return err
+	}
+	records, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(l.Plan.Services))
+	for i, s := range l.Plan.Services {
+		names[i] = s.Name
+	}
+	return e.follow(records, names)
 }

@@ -9,16 +9,50 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
 // sides returns the stable and the canary side of the placement; ok is
 // false when it has no canary side.
+// Once a canary half's clusters have switched (active-passive-canary-
+// namespace, by the records: see follow), the serving side is the stable
+// one and the canary namespace is in its cluster.
 func (e *Env) sides() (stable, canary topology.Side, ok bool) {
 	stable, _ = e.Place.Part(config.PartStable)
 	canary, ok = e.Place.Part(config.PartCanary)
+	e.mu.Lock()
+	serving := e.serving
+	e.mu.Unlock()
+	if s, c, switched := e.Place.Switched(serving); switched {
+		return s, c, ok
+	}
 	return stable, canary, ok
+}
+
+// follow makes the canary half follow the side the records of services
+// name as serving (see topology.Placement.Switched); records that
+// disagree, a cluster switch cut short, are refused.
+func (e *Env) follow(records map[string]Record, services []string) error {
+	if _, _, ok := e.Place.Switched(config.RolePassive); !ok {
+		return nil
+	}
+	serving := config.Role("")
+	for _, s := range services {
+		active := config.Role(records[s].Active)
+		if active == "" || records[s].Stable == "" {
+			continue
+		}
+		if serving != "" && active != serving {
+			return outcome.Invalidf("the records say %s serves some services and %s others: a cluster switch was cut short; run rebuild-cluster again to finish it", serving, active)
+		}
+		serving = active
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.serving = serving
+	return nil
 }
 
 // routing is how the route at each route place of the placement (in its
@@ -27,12 +61,12 @@ func (e *Env) sides() (stable, canary topology.Side, ok bool) {
 // local to the place in its cluster and remote from the others.
 type routing []topology.Strategy
 
-// newRouting is the routing of separation sep between a stable and a
-// canary side (for a blue/green switch: the side serving and the other).
-func (e *Env) newRouting(sep config.Separation, stable, canary topology.Side) (routing, error) {
+// newRouting is the routing whose strategy at each route place at is
+// strategy(at).
+func (e *Env) newRouting(strategy func(at topology.Location) (topology.Strategy, error)) (routing, error) {
 	out := make(routing, len(e.Place.Routes))
 	for i, at := range e.Place.Routes {
-		st, err := topology.NewStrategy(sep, stable, canary, at)
+		st, err := strategy(at)
 		if err != nil {
 			return nil, err
 		}
@@ -44,12 +78,16 @@ func (e *Env) newRouting(sep config.Separation, stable, canary topology.Side) (r
 // canaryRouting tells the canary side's versions from the stable side's.
 func (e *Env) canaryRouting() (routing, error) {
 	stable, canary, _ := e.sides()
-	return e.newRouting(e.Place.Canary, stable, canary)
+	return e.newRouting(func(at topology.Location) (topology.Strategy, error) {
+		return e.Place.CanaryStrategy(stable, canary, at)
+	})
 }
 
 // switchRouting serves from side to, the other side being from.
 func (e *Env) switchRouting(to, from topology.Side) (routing, error) {
-	return e.newRouting(e.Place.Switch, to, from)
+	return e.newRouting(func(at topology.Location) (topology.Strategy, error) {
+		return topology.NewStrategy(e.Place.Switch, to, from, at)
+	})
 }
 
 // states is the state fn makes of each place's strategy.

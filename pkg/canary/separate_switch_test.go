@@ -166,7 +166,9 @@ func TestSeparateGatewayRouted(t *testing.T) {
 // cluster, then rebuild-cluster's cluster switch, the route in the active
 // cluster moving all traffic to a ServiceEntry host resolving to the
 // passive cluster's ingress gateway, which routes it to the rebuilt pods
-// there; then the release cluster rebuilt and switched back to.
+// there; then the release cluster rebuilt, the next release's canary half
+// run in the passive cluster (now serving), its canary namespace reached
+// through its ingress too, and the release cluster switched back to.
 func TestSeparateActivePassiveSwitch(t *testing.T) {
 	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
 	layout := canarytest.Separate(canarytest.ActivePassiveCanaryNamespace("shop", "shop-canary"), map[string]string{can: canaryIngressIP + ":8080"})
@@ -175,6 +177,7 @@ func TestSeparateActivePassiveSwitch(t *testing.T) {
 	svcs := []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "api", Content: "same"}}
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
 	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	v3 := f.Plan(t, "1.2.0", svcs, nil)
 	twice := clusterTwice(t, f)
 	check := func(after string, want ...canarytest.Expect) {
 		t.Helper()
@@ -190,8 +193,32 @@ func TestSeparateActivePassiveSwitch(t *testing.T) {
 	check("switching to the passive cluster", servedBy(rel, can, "1.1.0", "cart", "api")...)
 	twice("rebuild the release cluster", v2, "rebuild-cluster", rebuildOp("active", false))
 	check("rebuilding the release cluster", servedBy(rel, can, "1.1.0", "cart", "api")...)
-	twice("switch back to the release cluster", v2, "rebuild-cluster", rebuildOp("active", true))
-	check("switching back to the release cluster", servedBy(rel, rel, "1.1.0", "cart", "api")...)
+
+	// The next release's canary half follows the switch: its canaries run
+	// in the passive cluster's canary namespace, reached, like its stable
+	// share, through that cluster's ingress.
+	split := func(service string, weight int, stable, canaryVersion string) canarytest.Expect {
+		e := canarytest.Expect{Service: service}
+		if weight < 100 {
+			e.Shares = append(e.Shares, canarytest.Remote(100-weight, can, "shop", stable, canaryIngressIP))
+		}
+		if weight > 0 {
+			e.Shares = append(e.Shares, canarytest.Remote(weight, can, "shop-canary", canaryVersion, canaryIngressIP))
+		}
+		return e
+	}
+	twice("deploy 1.2.0 after the switch", v3, "deploy-canary", deployAt(20))
+	check("deploying 1.2.0 at 20% after the switch", split("cart", 20, "1.1.0", "1.2.0"), split("api", 0, "1.1.0", ""))
+	twice("shift after the switch", v3, "shift-weight", shiftTo(50))
+	check("shifting to 50% after the switch", split("cart", 50, "1.1.0", "1.2.0"), split("api", 0, "1.1.0", ""))
+	twice("promote 1.2.0 after the switch", v3, "promote", promoteKeeping(1))
+	check("promoting 1.2.0 after the switch", split("cart", 0, "1.2.0", ""), split("api", 0, "1.1.0", ""))
+	if objs := remoteObjects(t, f); objs[rel+"/shop/serviceentry/aviary-remote-cart-canary"] {
+		t.Errorf("after promote, the ServiceEntry of cart's canary is still in the release cluster")
+	}
+
+	twice("switch back to the release cluster", v3, "rebuild-cluster", rebuildOp("active", true))
+	check("switching back to the release cluster", servedBy(rel, rel, "1.2.0", "cart", "api")...)
 }
 
 // edgeGateway creates the gateway cluster's ingress Gateway, as its owner
