@@ -100,3 +100,46 @@ func TestSeparateFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparateSwitchFaults breaks the passive cluster's API server during
+// a blue-green-clusters switch across separate meshes: its DestinationRule
+// (the subset its ingress routes to) cannot be written, so the switch
+// fails as an external error naming that cluster before any route moves —
+// each cluster's istiod still sends its clients to the release cluster —
+// and a re-run with the cluster healthy switches.
+func TestSeparateSwitchFaults(t *testing.T) {
+	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
+	layout := canarytest.Separate(canarytest.BlueGreenClusters("shop"), map[string]string{rel: releaseIngressIP + ":8080", can: canaryIngressIP + ":8080"})
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	m := f.WithSeparateMeshes(t, 8080)
+	svcs := []canarytest.Service{{Name: "cart"}, {Name: "web"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, nil)
+	proxy, kc := f.Proxied(t, can)
+	check := func(after, serving, version string) {
+		t.Helper()
+		for _, from := range []string{rel, can} {
+			m.From(from)(context.Background(), t, after, servedBy(from, serving, version, "cart", "web"))
+		}
+	}
+
+	do(t, f, v1, "rebuild-cluster", kc, rebuildOp("active", true))
+	check("serving from the release cluster", rel, "1.0.0")
+	proxy.SetPlan(func(_ int, r *http.Request) faultproxy.Fault {
+		if (r.Method == http.MethodPut || r.Method == http.MethodPost) && strings.Contains(r.URL.Path, "/destinationrules") {
+			return faultproxy.Status5xx
+		}
+		return faultproxy.None
+	})
+	ctx, o := open(t, f, v2, "rebuild-cluster", kc)
+	_, err := rebuildOp(can, true)(ctx, o.Env, o)
+	o.Close(ctx)
+	if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "in cluster "+can+": ") {
+		t.Fatalf("switching with the passive cluster failing = %v, want an external error naming cluster %s", err, can)
+	}
+	t.Logf("switching with the passive cluster failing: %v", err)
+	check("a switch failing in the passive cluster", rel, "1.0.0")
+	proxy.SetPlan(func(int, *http.Request) faultproxy.Fault { return faultproxy.None })
+	do(t, f, v2, "rebuild-cluster", kc, rebuildOp(can, true))
+	check("re-running the switch", can, "1.1.0")
+}
