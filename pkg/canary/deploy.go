@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aviary-cd/aviary/pkg/plan"
-	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
@@ -22,12 +21,18 @@ type DeployOptions struct {
 // its traffic. Unchanged services are left alone. Traffic moves only once
 // every new Deployment is ready: a Deployment that does not become ready
 // fails the step with no route changed. Re-running Deploy for a service
-// already in canary keeps the weight it has.
+// already in canary keeps the weight it has. A canary side rebuilt for
+// every release (rebuilt-canary-cluster) loses the services the plan no
+// longer has, each routed back to its stable version first.
 func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Result, error) {
 	if err := traffic.CheckWeight(opts.InitialWeight); err != nil {
 		return Result{}, fmt.Errorf("initial-weight: %w", err)
 	}
 	rel, err := e.load(ctx, l)
+	if err != nil {
+		return Result{}, err
+	}
+	dropped, err := e.dropCanaries(ctx, rel)
 	if err != nil {
 		return Result{}, err
 	}
@@ -37,13 +42,16 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 		switch rel.rows[i].Status {
 		case First:
 			first.add(r)
+			if err := addIngress(first, r, rel.routing); err != nil {
+				return Result{}, err
+			}
 		case Changed, InCanary:
 			cr, err := rel.forCanary(r)
 			if err != nil {
 				return Result{}, err
 			}
 			canaries.add(cr)
-			if err := rel.addIngress(canaries, cr); err != nil {
+			if err := addIngress(canaries, cr, rel.routing); err != nil {
 				return Result{}, err
 			}
 		default:
@@ -52,7 +60,7 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 		todo = append(todo, i)
 	}
 	if len(todo) == 0 {
-		return Result{Rows: rel.rows}, nil
+		return Result{Rows: append(rel.rows, dropped...)}, nil
 	}
 	if err := e.roll(ctx, first, canaries); err != nil {
 		return Result{}, fmt.Errorf("%w; no traffic was shifted", err)
@@ -63,14 +71,14 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Rows: rel.rows}, nil
+	return Result{Rows: append(rel.rows, dropped...)}, nil
 }
 
 // deployRoute routes one service once its new version is ready.
 func (e *Env) deployRoute(ctx context.Context, rel *release, r Release, opts DeployOptions, row *Row) error {
 	st := rel.states[r.Service]
 	if row.Status == First {
-		if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(r.Version))); err != nil {
+		if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(r.Version))); err != nil {
 			return err
 		}
 		row.Stable, row.Canary, row.Weight = r.Version, "", 0
@@ -79,12 +87,9 @@ func (e *Env) deployRoute(ctx context.Context, rel *release, r Release, opts Dep
 	stable, previous, old := st.Stable(rel.stable), st.Record.Previous, st.Record.Canary
 	weight := opts.InitialWeight
 	if row.Status == InCanary {
-		weight = e.canaryWeight(st, rel.strategy)
+		weight = e.canaryWeight(st, rel.routing)
 	}
-	if err := e.applyEntries(ctx, rel, r); err != nil {
-		return err
-	}
-	if err := e.apply(ctx, st, topology.CanaryState(rel.strategy, r.Service, label(stable), label(r.Version), weight)); err != nil {
+	if err := e.apply(ctx, st, rel.routing.canary(r.Service, label(stable), label(r.Version), weight)); err != nil {
 		return err
 	}
 	if err := e.save(ctx, st, rel.record(st, PhaseCanary, stable, r.Version, previous)); err != nil {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aviary-cd/aviary/pkg/clock"
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
@@ -89,6 +90,9 @@ type Env struct {
 	mu      sync.Mutex
 	meshes  map[string]Mesh
 	records Records
+	// serving is the role of the side serving the release when its
+	// records say (see follow); empty: the placement's stable side.
+	serving config.Role
 }
 
 // NewEnv returns an Env acting on place through clusters.

@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 
+	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
 	"github.com/aviary-cd/aviary/pkg/topology"
@@ -13,7 +14,7 @@ import (
 type release struct {
 	plan           *plan.Loaded
 	stable, canary topology.Side
-	strategy       topology.Strategy
+	routing        routing
 	// services are rendered for the stable side, in plan order.
 	services []Release
 	states   map[string]*ServiceState
@@ -23,11 +24,14 @@ type release struct {
 // load renders the plan for the stable side and reads where each service
 // stands.
 func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
-	stable, canary, ok := e.sides()
-	if !ok {
+	if _, _, ok := e.sides(); !ok {
 		return nil, outcome.Invalidf("topology %s has no canary side", e.Place.Kind)
 	}
-	strategy, err := e.canaryStrategy()
+	if err := e.followRecords(ctx, l); err != nil {
+		return nil, err
+	}
+	stable, canary, _ := e.sides()
+	routing, err := e.canaryRouting()
 	if err != nil {
 		return nil, err
 	}
@@ -43,9 +47,10 @@ func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel := &release{plan: l, stable: stable, canary: canary, strategy: strategy, services: services, states: states, rows: make([]Row, len(services))}
+	rel := &release{plan: l, stable: stable, canary: canary, routing: routing, services: services, states: states, rows: make([]Row, len(services))}
 	for i, r := range services {
 		st := states[r.Service]
+		st.Port = servicePort(r)
 		rel.rows[i] = e.row(rel, st, Classify(r, st, stable))
 	}
 	return rel, nil
@@ -67,7 +72,7 @@ func (rel *release) forCanary(r Release) (Release, error) {
 func (e *Env) row(rel *release, st *ServiceState, status Status) Row {
 	row := Row{Service: st.Service, Status: status, Stable: st.Stable(rel.stable), Canary: st.Record.Canary}
 	if row.Canary != "" {
-		row.Weight = e.canaryWeight(st, rel.strategy)
+		row.Weight = e.canaryWeight(st, rel.routing)
 	}
 	return row
 }
@@ -106,4 +111,26 @@ func indexes[T any](s []T) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// followRecords reads the records of the plan's services, when the
+// placement's canary half can follow a cluster switch, and follows the
+// side they name as serving.
+func (e *Env) followRecords(ctx context.Context, l *plan.Loaded) error {
+	if _, _, ok := e.Place.Switched(config.RolePassive); !ok {
+		return nil
+	}
+	store, err := e.store(ctx)
+	if err != nil {
+		return err
+	}
+	records, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(l.Plan.Services))
+	for i, s := range l.Plan.Services {
+		names[i] = s.Name
+	}
+	return e.follow(records, names)
 }

@@ -50,6 +50,9 @@ func Promote(ctx context.Context, e *Env, l *plan.Loaded, opts PromoteOptions) (
 			todo = append(todo, i)
 			if !rel.sameSide() && st.Deployment(rel.stable, r.Version) == nil {
 				roll.add(r)
+				if err := addIngress(roll, r, rel.routing); err != nil {
+					return Result{}, err
+				}
 			}
 		case Changed, First:
 			missing = append(missing, fmt.Sprintf("%s (stable %s)", r.Service, dash(rel.rows[i].Stable)))
@@ -88,7 +91,7 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 		if err := e.save(ctx, st, rel.record(st, PhasePromoting, previous, r.Version, st.Record.Previous)); err != nil {
 			return err
 		}
-		for _, s := range topology.PromoteStates(rel.strategy, r.Service, label(r.Version)) {
+		for _, s := range rel.routing.promote(r.Service, label(r.Version)) {
 			if err := e.apply(ctx, st, s); err != nil {
 				return err
 			}
@@ -96,7 +99,7 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 		if err := e.save(ctx, st, rel.record(st, PhasePromoted, r.Version, "", previous)); err != nil {
 			return err
 		}
-	} else if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(r.Version))); err != nil {
+	} else if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(r.Version))); err != nil {
 		// Promoted, but possibly killed before the canary's subsets went.
 		return err
 	}
@@ -117,6 +120,9 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 	}
 	if !rel.sameSide() {
 		if err := e.prune(ctx, st, rel.canary); err != nil {
+			return err
+		}
+		if err := e.dropRemotes(ctx, rel, st, r, rel.routing.stable(r.Service, label(r.Version))); err != nil {
 			return err
 		}
 	}

@@ -60,9 +60,19 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if !released {
 		serving = other
 	}
+	toTarget, err := e.switchRouting(target, other)
+	if err != nil {
+		return Rebuilt{}, err
+	}
 	roll := &rollout{side: target}
 	for _, r := range releases {
 		roll.add(r)
+		states[r.Service].Port = servicePort(r)
+		// Across separate meshes, the other clusters reach the target
+		// through its ingress gateway once it serves.
+		if err := addIngress(roll, r, toTarget); err != nil {
+			return Rebuilt{}, err
+		}
 	}
 	e.progress("rebuilding %s from %s", target.Location, l.Plan.Version)
 	if err := e.roll(ctx, roll); err != nil {
@@ -83,13 +93,9 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if !opts.Switch {
 		return out, nil
 	}
-	strategy, err := e.switchStrategy(target, other)
-	if err != nil {
-		return out, err
-	}
 	e.progress("switching %d services to %s", len(releases), target.Location)
 	err = each(ctx, e, indexes(releases), func(ctx context.Context, i int) error {
-		return e.switchTo(ctx, rel, states[releases[i].Service], releases[i], strategy, target, &rows[i])
+		return e.switchTo(ctx, rel, states[releases[i].Service], releases[i], toTarget, target, &rows[i])
 	})
 	if err != nil {
 		return out, err
@@ -157,8 +163,8 @@ func resuming(target topology.Side, releases []Release, states map[string]*Servi
 
 // switchTo routes all of one rebuilt service's requests to the target side
 // and records it there as stable and active.
-func (e *Env) switchTo(ctx context.Context, rel *release, st *ServiceState, r Release, strategy topology.Strategy, target topology.Side, row *Row) error {
-	if err := e.apply(ctx, st, topology.StableState(strategy, r.Service, label(r.Version))); err != nil {
+func (e *Env) switchTo(ctx context.Context, rel *release, st *ServiceState, r Release, rt routing, target topology.Side, row *Row) error {
+	if err := e.apply(ctx, st, rt.stable(r.Service, label(r.Version))); err != nil {
 		return err
 	}
 	rec := rel.record(st, PhaseStable, r.Version, "", st.Record.Stable)

@@ -39,7 +39,7 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 		if err := e.ensureReady(ctx, st, rel.stable, stable); err != nil {
 			return fmt.Errorf("rolling back %s: stable %s is not ready: %w", r.Service, stable, err)
 		}
-		if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(stable))); err != nil {
+		if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(stable))); err != nil {
 			return err
 		}
 		if err := e.save(ctx, st, rel.record(st, PhaseRolledBack, stable, "", st.Record.Previous)); err != nil {
@@ -63,7 +63,7 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 		if err := e.scale(ctx, rel.stable, d, wantedReplicas(d), DeploymentStable); err != nil {
 			return err
 		}
-		if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(previous))); err != nil {
+		if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(previous))); err != nil {
 			return err
 		}
 		if err := e.save(ctx, st, rel.record(st, PhaseRolledBack, previous, "", "")); err != nil {
@@ -74,7 +74,7 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 		row.Note = "nothing to roll back"
 		if stable := st.Stable(rel.stable); stable != "" && st.Record.Canary == "" {
 			// A rollback killed before its last write left a subset.
-			if err := e.apply(ctx, st, topology.StableState(rel.strategy, r.Service, label(stable))); err != nil {
+			if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(stable))); err != nil {
 				return err
 			}
 		}
@@ -86,6 +86,11 @@ func (e *Env) rollback(ctx context.Context, rel *release, r Release, row *Row) e
 			if err := e.prune(ctx, st, rel.canary, otherVersions(st, rel.canary, r.Version)...); err != nil {
 				return err
 			}
+		}
+	}
+	if !rel.sameSide() && st.Record.Canary == "" && st.Stable(rel.stable) != "" {
+		if err := e.dropRemotes(ctx, rel, st, r, rel.routing.stable(r.Service, label(st.Stable(rel.stable)))); err != nil {
+			return err
 		}
 	}
 	if d := st.Deployment(rel.stable, r.Version); d != nil && st.Stable(rel.stable) != r.Version {

@@ -19,7 +19,8 @@ const ingressIP = "192.0.2.10"
 // gateway address (a ServiceEntry aviary wrote); and the canary cluster's
 // istiod is asked, as its ingress gateway, where that host goes: to the
 // canary pods there (the Gateway and VirtualService aviary wrote beside
-// them).
+// them). Promote removes the ServiceEntry and the ingress objects that
+// served the canary alone.
 func TestSeparateMeshes(t *testing.T) {
 	layout := canarytest.Separate(canarytest.DeltaCanaryCluster("shop"), map[string]string{canarytest.CanaryCluster: ingressIP + ":8080"})
 	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
@@ -45,6 +46,12 @@ func TestSeparateMeshes(t *testing.T) {
 	fp := clusterFingerprint(t, f)
 	if _, ok := fp[can+"/shop/deployment/cart-v1-1-0"]; ok {
 		t.Errorf("after promote, the canary cluster still runs cart 1.1.0")
+	}
+	objs := remoteObjects(t, f)
+	for _, key := range []string{rel + "/shop/serviceentry/aviary-remote-cart-canary", can + "/shop/gateway/aviary-remote-cart-canary", can + "/shop/virtualservice/aviary-remote-cart-canary"} {
+		if objs[key] {
+			t.Errorf("after promote, %s is still there: it served the canary alone", key)
+		}
 	}
 	twice("rollback", v2, "rollback", rollback)
 	f.Check(t, "rollback", canarytest.ServesIn("cart", rel, "shop", "1.0.0"), canarytest.ServesIn("api", rel, "shop", "1.0.0"))

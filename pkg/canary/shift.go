@@ -10,7 +10,6 @@ import (
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
-	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 )
 
@@ -182,7 +181,7 @@ func (e *Env) setCanaryWeight(ctx context.Context, rel *release, canaries []int,
 		st := rel.states[r.Service]
 		stable := st.Stable(rel.stable)
 		rel.rows[i].Weight = weight
-		if err := e.apply(ctx, st, topology.CanaryState(rel.strategy, r.Service, label(stable), label(r.Version), weight)); err != nil {
+		if err := e.apply(ctx, st, rel.routing.canary(r.Service, label(stable), label(r.Version), weight)); err != nil {
 			return err
 		}
 		return e.save(ctx, st, rel.record(st, PhaseCanary, stable, r.Version, st.Record.Previous))

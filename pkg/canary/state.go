@@ -14,6 +14,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/topology"
 	"github.com/aviary-cd/aviary/pkg/traffic"
+	"github.com/aviary-cd/aviary/pkg/traffic/istio"
 )
 
 // ServiceState is what the clusters say about one service.
@@ -29,6 +30,12 @@ type ServiceState struct {
 	// Workloads are aviary's Deployments of the service on each side, by
 	// the side's role and then by version.
 	Workloads map[config.Role]map[string]*appsv1.Deployment
+	// Entries are, with separate meshes, the ServiceEntries aviary wrote
+	// for the service at the route places, by entryKey.
+	Entries map[string]istio.Listed
+	// Port is the port of the service's Service, which a host of another
+	// mesh reaching it listens on.
+	Port int
 }
 
 // ruleKey names the DestinationRule of a service in a namespace of a
@@ -93,6 +100,7 @@ func (e *Env) snapshot(ctx context.Context, services []string, sides ...topology
 			Service: s, Routes: make([]traffic.Route, len(e.Place.Routes)),
 			Subsets:   map[string]map[string]map[string]string{},
 			Workloads: map[config.Role]map[string]*appsv1.Deployment{},
+			Entries:   map[string]istio.Listed{}, Port: 80,
 		}
 	}
 	var mu sync.Mutex
@@ -134,6 +142,28 @@ func (e *Env) snapshot(ctx context.Context, services []string, sides ...topology
 			}
 			return nil
 		})
+	}
+	if e.remote() {
+		for _, at := range e.Place.Routes {
+			g.Go(func() error {
+				m, err := e.remoteMesh(gctx, at.Context)
+				if err != nil {
+					return err
+				}
+				entries, err := m.Entries(gctx, at.Namespace)
+				if err != nil {
+					return e.in(at.Context, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for name, l := range entries {
+					if st, ok := out[l.Service]; ok {
+						st.Entries[entryKey(at, name)] = l
+					}
+				}
+				return nil
+			})
+		}
 	}
 	for _, at := range e.meshNamespaces() {
 		g.Go(func() error {
@@ -214,10 +244,10 @@ func (e *Env) meshNamespaces() []topology.Location {
 	for _, r := range e.Place.Routes {
 		add(r)
 	}
-	for _, st := range e.strategies() {
-		for _, rule := range st.Rules("") {
-			for _, r := range e.Place.Routes {
-				add(topology.Location{Context: r.Context, ClusterID: r.ClusterID, Namespace: rule.Namespace})
+	for _, rt := range e.routings() {
+		for _, st := range rt {
+			for _, rule := range st.Rules("") {
+				add(topology.Location{Context: rule.Cluster, Namespace: rule.Namespace})
 			}
 		}
 	}

@@ -21,10 +21,10 @@ type Tested struct {
 }
 
 // Testing returns the services of the plan's release that are in canary,
-// read from their records, in plan order.
+// read from their records, in plan order; after a cluster switch of
+// active-passive-canary-namespace, on the sides that follow it.
 func Testing(ctx context.Context, e *Env, l *plan.Loaded) ([]Tested, error) {
-	stable, canary, ok := e.sides()
-	if !ok {
+	if _, _, ok := e.sides(); !ok {
 		return nil, nil
 	}
 	store, err := e.store(ctx)
@@ -35,6 +35,14 @@ func Testing(ctx context.Context, e *Env, l *plan.Loaded) ([]Tested, error) {
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, len(l.Plan.Services))
+	for i, s := range l.Plan.Services {
+		names[i] = s.Name
+	}
+	if err := e.follow(records, names); err != nil {
+		return nil, err
+	}
+	stable, canary, _ := e.sides()
 	var out []Tested
 	for _, s := range l.Plan.Services {
 		r := records[s.Name]

@@ -365,20 +365,28 @@ func (t *Topology) validateMesh(l *problemList, rule TopologyRule) {
 		l.add("topology.mesh", "separate meshes only apply to the cluster topologies; %s runs in one cluster", t.Kind)
 		return
 	}
-	routes := t.RouteRoles()
-	if len(routes) == 0 {
-		return
+	var routes []*Target
+	for _, r := range t.RouteRoles() {
+		routes = append(routes, t.Target(r))
 	}
-	home := t.Target(routes[0])
 	for i, tg := range t.Targets {
 		p := fmt.Sprintf("topology.targets[%d].ingress", i)
-		switch {
-		case tg.Ingress != "":
+		if tg.Ingress != "" {
 			if msg := checkIngress(tg.Ingress); msg != "" {
 				l.add(p, "%s", msg)
 			}
-		case tg.Role != RoleGateway && tg.Cluster != home.Cluster:
-			l.add(p, "is required: with separate meshes the %s cluster (%s) reaches the %s target's services through its ingress gateway; give its address as host:port", home.Role, home.Cluster, tg.Role)
+			continue
+		}
+		if tg.Role == RoleGateway {
+			continue
+		}
+		// Every cluster holding a route reaches the target's services in
+		// another cluster through its ingress gateway.
+		for _, r := range routes {
+			if r.Cluster != tg.Cluster {
+				l.add(p, "is required: with separate meshes the %s cluster (%s) reaches the %s target's services through its ingress gateway; give its address as host:port", r.Role, r.Cluster, tg.Role)
+				break
+			}
 		}
 	}
 }

@@ -146,6 +146,10 @@ func TestMeshModes(t *testing.T) {
 		{Topology{Kind: DeltaCanaryCluster, Mesh: "mixed", Targets: []Target{in(RoleStable, "prod", "shop", ""), in(RoleCanary, "canary", "shop", "")}}, `"mixed" is not a mesh mode`},
 		{Topology{Kind: CanaryNamespace, Mesh: MeshSeparate, Targets: []Target{in(RoleStable, "", "shop", ""), in(RoleCanary, "", "shop-canary", "")}}, "only apply to the cluster topologies"},
 		{Topology{Kind: GatewayRoutedClusters, Mesh: MeshSeparate, Targets: []Target{in(RoleGateway, "edge", "gw", ""), in(RoleStable, "a", "shop", "192.0.2.1:80"), in(RoleCanary, "b", "shop", "")}}, "topology.targets[2].ingress: is required"},
+		// Both clusters of a blue/green hold the route: each reaches the other through its ingress.
+		{Topology{Kind: BlueGreenClusters, Mesh: MeshSeparate, Targets: []Target{in(RoleActive, "a", "shop", ""), in(RolePassive, "b", "shop", "192.0.2.2:80")}}, "topology.targets[0].ingress: is required: with separate meshes the passive cluster (b) reaches the active target's services"},
+		{Topology{Kind: BlueGreenClusters, Mesh: MeshSeparate, Targets: []Target{in(RoleActive, "a", "shop", "192.0.2.1:80"), in(RolePassive, "b", "shop", "192.0.2.2:80")}}, ""},
+		{Topology{Kind: ActivePassiveCanaryNamespace, Mesh: MeshSeparate, Targets: []Target{in(RoleActive, "a", "shop", ""), in(RoleCanary, "a", "shop-canary", ""), in(RolePassive, "b", "shop", "192.0.2.2:80")}}, ""},
 	}
 	for _, tt := range tests {
 		var l problemList

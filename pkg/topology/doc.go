@@ -10,13 +10,15 @@
 // and checks the topology with the same rules as config validation, so the
 // two never disagree.
 //
-// A Strategy per separation says how each side's version of a service is
-// reached:
+// A Strategy per separation says how the route at one route place reaches
+// each side's version of a service:
 //
 //	version-subsets     one host, DestinationRule subsets by version label   single-cluster
 //	host-per-namespace  the host of each side's namespace, a subset each     canary-namespace, blue-green-namespaces
 //	cluster-subsets     one host across one mesh, subsets by cluster ID      the cluster topologies (one mesh)
-//	remote-host         a ServiceEntry host per other mesh                   the cluster topologies (separate meshes)
+//	remote-host         local subsets in the route's own cluster, else a     the cluster topologies (separate meshes)
+//	                    ServiceEntry host per other mesh's ingress, whose
+//	                    subset there picks the version
 //
 // From a strategy, CanaryState, StableState and PromoteStates build every
 // state a service's route objects go through, alike for every separation;

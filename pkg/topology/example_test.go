@@ -47,7 +47,7 @@ func ExampleCanaryState() {
 	}
 	stable, _ := p.Side(config.RoleStable)
 	canary, _ := p.Side(config.RoleCanary)
-	st, err := topology.NewStrategy(p.Canary, stable, canary)
+	st, err := topology.NewStrategy(p.Canary, stable, canary, p.Home())
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -164,6 +164,10 @@ func TestSupported(t *testing.T) {
 	remote.Canary = config.RemoteHost
 	remoteGW := place(config.Topology{Kind: config.GatewayRoutedClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
 		target(config.RoleGateway, "gw", "shop"), withIngress(target(config.RoleStable, "east", "shop"), "10.0.0.1:80"), withIngress(target(config.RoleCanary, "west", "shop"), "canary.example:443")}})
+	remoteBG := place(config.Topology{Kind: config.BlueGreenClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
+		withIngress(target(config.RoleActive, "east", "shop"), "10.0.0.1:80"), withIngress(target(config.RolePassive, "west", "shop"), "10.0.0.2:80")}})
+	remoteAPCN := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Mesh: config.MeshSeparate, Targets: []config.Target{
+		target(config.RoleActive, "east", "shop"), target(config.RoleCanary, "east", "shop-canary"), withIngress(target(config.RolePassive, "west", "shop"), "10.0.0.2:80")}})
 	tests := []struct {
 		p    Placement
 		step string
@@ -184,7 +188,13 @@ func TestSupported(t *testing.T) {
 		{delta, "promote", ""},
 		{delta, "rebuild-cluster", "has no passive side to rebuild"},
 		{remote, "shift-weight", ""},
-		{remoteGW, "deploy-canary", "across separate meshes yet"},
+		{remoteGW, "deploy-canary", ""},
+		{remoteGW, "promote", ""},
+		{remoteGW, "rebuild-cluster", "has no passive side to rebuild"},
+		{remoteBG, "rebuild-cluster", ""},
+		{remoteBG, "deploy-canary", "has no canary side"},
+		{remoteAPCN, "rebuild-cluster", ""},
+		{remoteAPCN, "deploy-canary", ""},
 	}
 	for _, tt := range tests {
 		err := Supported(tt.p, tt.step)

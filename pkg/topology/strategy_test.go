@@ -25,6 +25,16 @@ func dest(host, subset string) []traffic.Destination {
 	return []traffic.Destination{{Host: host, Subset: subset}}
 }
 
+// remoteSide is a side of role canary reached through its ingress
+// gateway at 192.0.2.1:8080.
+func remoteSide(ctx, id, ns string) Side {
+	s := side(ctx, id, ns)
+	s.Role, s.Ingress = config.RoleCanary, "192.0.2.1:8080"
+	return s
+}
+
+var westEntry = Entry{Service: "cart", Side: remoteSide("west", "c-west", "shop"), Host: "cart.shop.c-west.global", Address: "192.0.2.1:8080", Subset: "canary"}
+
 const (
 	shopHost   = "cart.shop.svc.cluster.local"
 	canaryHost = "cart.shop-canary.svc.cluster.local"
@@ -80,38 +90,51 @@ func TestStates(t *testing.T) {
 			sep: config.ClusterSubsets, stable: side("east", "c-east", "shop"), canary: side("west", "c-west", "shop"),
 			canaryAt20: State{
 				Groups: traffic.Split(20, dest(shopHost, "stable"), dest(shopHost, "canary")),
-				Rules: []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{
+				Rules: []Rule{{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{
 					sub("stable", ClusterLabel, "c-east", VersionLabel, "1"), sub("canary", ClusterLabel, "c-west", VersionLabel, "2"),
 				}}},
 			},
 			promote: []State{
-				{Rules: []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{
+				{Rules: []Rule{{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{
 					sub("stable", ClusterLabel, "c-east", VersionLabel, "2"), sub("canary", ClusterLabel, "c-west", VersionLabel, "2"),
 				}}}},
 				{
 					Groups: []traffic.Group{{Weight: 100, Destinations: dest(shopHost, "stable")}},
-					Rules:  []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", ClusterLabel, "c-east", VersionLabel, "2")}}},
+					Rules:  []Rule{{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", ClusterLabel, "c-east", VersionLabel, "2")}}},
 				},
 			},
 		},
 		{
-			sep: config.RemoteHost, stable: side("east", "c-east", "shop"), canary: side("west", "c-west", "shop"),
+			sep: config.RemoteHost, stable: side("east", "c-east", "shop"), canary: remoteSide("west", "c-west", "shop"),
 			canaryAt20: State{
 				Groups: traffic.Split(20, dest(shopHost, "stable"), dest("cart.shop.c-west.global", "")),
-				Rules:  []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "1")}}},
+				Rules: []Rule{
+					{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "1")}},
+					{Cluster: "west", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("canary", VersionLabel, "2")}},
+				},
+				Entries: []Entry{westEntry},
 			},
 			promote: []State{
-				{Rules: []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "2")}}}},
+				{
+					Rules: []Rule{
+						{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "2")}},
+						{Cluster: "west", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("canary", VersionLabel, "2")}},
+					},
+					Entries: []Entry{westEntry},
+				},
 				{
 					Groups: []traffic.Group{{Weight: 100, Destinations: dest(shopHost, "stable")}},
-					Rules:  []Rule{{Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "2")}}},
+					Rules: []Rule{
+						{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: []traffic.Subset{sub("stable", VersionLabel, "2")}},
+						{Cluster: "west", Namespace: "shop", Host: shopHost},
+					},
 				},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.sep), func(t *testing.T) {
-			st, err := NewStrategy(tt.sep, tt.stable, tt.canary)
+			st, err := NewStrategy(tt.sep, tt.stable, tt.canary, tt.stable.Location)
 			if err != nil {
 				t.Fatal(err)
 			}

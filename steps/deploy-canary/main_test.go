@@ -83,21 +83,20 @@ func deployWithItsRole(t *testing.T, layout canarytest.Layout) {
 	}
 }
 
-// TestRefusedTopology: a topology the step cannot drive yet (gateway-routed
-// clusters across separate meshes) exits 2 saying what it would need, before
-// any cluster is contacted.
+// TestRefusedTopology: a topology the step cannot drive (blue-green
+// clusters: no canary side, it releases with rebuild-cluster) exits 2
+// saying what it would need, before any cluster is contacted.
 func TestRefusedTopology(t *testing.T) {
 	f := canarytest.Start(t, "shop")
-	separate := func(c *config.Config) {
-		c.Topology = config.Topology{Kind: config.GatewayRoutedClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
-			{Role: config.RoleGateway, Cluster: "edge", Namespace: "istio-ingress", Ingress: "edge.example.com:443"},
-			{Role: config.RoleStable, Cluster: "main", Namespace: "shop", Ingress: "main.example.com:443"},
-			{Role: config.RoleCanary, Cluster: "canary", Namespace: "shop", Ingress: "canary.example.com:443"},
+	blueGreen := func(c *config.Config) {
+		c.Topology = config.Topology{Kind: config.BlueGreenClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
+			{Role: config.RoleActive, Cluster: "main", Namespace: "shop", Ingress: "main.example.com:443"},
+			{Role: config.RolePassive, Cluster: "spare", Namespace: "shop", Ingress: "spare.example.com:443"},
 		}}
 	}
-	rel := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, separate)
+	rel := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, blueGreen)
 	r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+rel.Ref, "--kubeconfig="+f.Cluster.Kubeconfig, "--holder=test")
-	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "across separate meshes yet") {
-		t.Errorf("deploy-canary of a gateway-routed plan across separate meshes = exit %d, want %d saying what it needs\n%s", r.Code, step.ExitInvalid, r.Stderr)
+	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "has no canary side; it releases with rebuild-cluster") {
+		t.Errorf("deploy-canary of a blue-green-clusters plan = exit %d, want %d saying what it needs\n%s", r.Code, step.ExitInvalid, r.Stderr)
 	}
 }

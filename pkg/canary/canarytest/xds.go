@@ -134,8 +134,11 @@ func (f *Fixture) xdsCheck(probe *xdsprobe.Probe, client string) RouteCheck {
 	}
 }
 
+// shareKey names a share by its weight and its IPs, each once (kwok
+// sometimes gives two pods one IP; istiod then has one endpoint for both).
 func shareKey(weight int, ips []string) string {
 	ips = slices.Clone(ips)
 	sort.Strings(ips)
+	ips = slices.Compact(ips)
 	return fmt.Sprintf("%d%% %s", weight, strings.Join(ips, ","))
 }

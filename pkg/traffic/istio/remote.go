@@ -13,19 +13,24 @@ import (
 var IngressSelector = map[string]any{"istio": "ingressgateway"}
 
 // Remote is a service of another mesh reached through that cluster's
-// ingress gateway: Host is the name the deciding cluster calls it by,
-// Address (host:port) the ingress gateway, Service and Namespace the
-// service in that cluster and Port its port.
+// ingress gateway: Name names the objects aviary writes for it, Host is the
+// name the deciding cluster calls it by, Address (host:port) the ingress
+// gateway, Service and Namespace the service in that cluster, Subset the
+// subset of its host there that the ingress gateway routes to (none: the
+// whole host) and Port its port.
 type Remote struct {
+	Name               string
 	Service, Namespace string
 	Host               string
 	Address            string
+	Subset             string
 	Port               int
 }
 
-// RemoteName names the objects aviary writes for a remote service:
-// aviary-remote-<service>.
-func RemoteName(service string) string { return "aviary-remote-" + service }
+// RemoteLabel marks the objects aviary writes for remote services
+// (ServiceEntries, and Gateways and VirtualServices at an ingress), with
+// the service's name as its value.
+const RemoteLabel = "aviary.dev/remote"
 
 func (r Remote) ingress() (string, int64, error) {
 	host, port, err := net.SplitHostPort(r.Address)
@@ -53,7 +58,7 @@ func ServiceEntry(r Remote, namespace string) (*unstructured.Unstructured, error
 	if net.ParseIP(host) != nil {
 		resolution = "STATIC"
 	}
-	return object("ServiceEntry", RemoteName(r.Service), namespace, map[string]any{
+	return remoteObject("ServiceEntry", r, namespace, map[string]any{
 		"hosts":      []any{r.Host},
 		"location":   "MESH_EXTERNAL",
 		"ports":      []any{map[string]any{"number": int64(r.Port), "name": "http", "protocol": "HTTP"}},
@@ -65,38 +70,48 @@ func ServiceEntry(r Remote, namespace string) (*unstructured.Unstructured, error
 
 // IngressObjects are what the other cluster needs to answer for r.Host:
 // a Gateway on its ingress gateway (IngressSelector) taking r.Host on the
-// address's port, and a VirtualService bound to it routing r.Host to the
-// service's local host, both in the service's namespace.
+// address's port, and a VirtualService bound to it routing r.Host to
+// r.Subset of the service's local host, both in the service's namespace.
 func IngressObjects(r Remote) ([]*unstructured.Unstructured, error) {
 	_, port, err := r.ingress()
 	if err != nil {
 		return nil, err
 	}
-	name := RemoteName(r.Service)
-	gw := object("Gateway", name, r.Namespace, map[string]any{
+	dest := map[string]any{
+		"host": fmt.Sprintf("%s.%s.svc.cluster.local", r.Service, r.Namespace),
+		"port": map[string]any{"number": int64(r.Port)},
+	}
+	if r.Subset != "" {
+		dest["subset"] = r.Subset
+	}
+	gw := remoteObject("Gateway", r, r.Namespace, map[string]any{
 		"selector": IngressSelector,
 		"servers": []any{map[string]any{
 			"port":  map[string]any{"number": port, "name": "http-" + r.Service, "protocol": "HTTP"},
 			"hosts": []any{r.Host},
 		}},
 	})
-	vs := object("VirtualService", name, r.Namespace, map[string]any{
+	vs := remoteObject("VirtualService", r, r.Namespace, map[string]any{
 		"hosts":    []any{r.Host},
-		"gateways": []any{name},
+		"gateways": []any{r.Name},
 		"http": []any{map[string]any{
-			"name": RouteName(r.Service),
-			"route": []any{map[string]any{"destination": map[string]any{
-				"host": fmt.Sprintf("%s.%s.svc.cluster.local", r.Service, r.Namespace),
-				"port": map[string]any{"number": int64(r.Port)},
-			}}},
+			"name":  RouteName(r.Service),
+			"route": []any{map[string]any{"destination": dest}},
 		}},
 	})
 	return []*unstructured.Unstructured{gw, vs}, nil
 }
 
-func object(kind, name, namespace string, spec map[string]any) *unstructured.Unstructured {
+func remoteObject(kind string, r Remote, namespace string, spec map[string]any) *unstructured.Unstructured {
+	return object(kind, r.Name, namespace, map[string]any{RemoteLabel: r.Service}, spec)
+}
+
+func object(kind, name, namespace string, extra map[string]any, spec map[string]any) *unstructured.Unstructured {
 	labels := map[string]any{}
 	for k, v := range managedLabels() {
+		labels[k] = v
+	}
+	for k, v := range extra {
 		labels[k] = v
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
