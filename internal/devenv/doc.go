@@ -125,7 +125,8 @@
 //
 // Binaries come from internal/toolcache: built once from the tools modules
 // under hack/ into the user cache directory (the first build of the
-// Kubernetes binaries takes about ten minutes; "go run ./hack/toolcache all"
+// Kubernetes binaries takes about 19 CPU-minutes, toolcache.Estimate says
+// how long on this machine; "go run ./hack/toolcache all"
 // does it ahead of time, and keeps a first test run within go test's
 // default 10-minute timeout), or taken from AVIARY_TOOLS_DIR. Child processes run
 // in their own process groups and are killed on Close; on Linux the kernel
