@@ -221,11 +221,18 @@ func BenchmarkShift100(b *testing.B) {
 // release's 100 canaries untimed, then times Promote. It reports the
 // write requests per promote (every kind) and the time per promote
 // (target: at most 1 s), and logs the requests of each promote by method
-// and resource. AVIARY_BENCH_PARALLEL sets the Env's request parallelism
-// (default 16), to see how much of the time is round trips.
+// and resource, and the CPU each control-plane process used. AVIARY_BENCH_PARALLEL sets the Env's request parallelism
+// (default 16), to see how much of the time is round trips;
+// AVIARY_BENCH_SERVICES the number of services (default 100), to see how
+// the cost of each write grows with the namespace.
 func BenchmarkPromote100(b *testing.B) {
-	f := canarytest.StartWith(b, "shop", devenv.ClusterOptions{Nodes: 4, Profiling: *apiserverProfile != ""})
-	svcs := services(100)
+	n := 100
+	if s := os.Getenv("AVIARY_BENCH_SERVICES"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	// A kwok node runs 110 pods; a service runs up to 3 versions.
+	f := canarytest.StartWith(b, "shop", devenv.ClusterOptions{Nodes: max(4, 3*n/100+1), Profiling: *apiserverProfile != ""})
+	svcs := services(n)
 	var writes atomic.Int64
 	perKind := &requestTally{}
 	w := &wire{}
@@ -260,7 +267,7 @@ func BenchmarkPromote100(b *testing.B) {
 			wait = profileAPIServer(b, c, "-promote.pprof", 12)
 		}
 		w.reset()
-		cpu0 := controlPlaneCPU(f)
+		cpu0, byProcess := controlPlaneCPU(f), controlPlaneCPUByProcess(f)
 		b.StartTimer()
 		t0 := time.Now()
 		if _, err := canary.Promote(ctx, env, rel.Loaded, canary.PromoteOptions{}); err != nil {
@@ -272,7 +279,7 @@ func BenchmarkPromote100(b *testing.B) {
 		requests, sent, received = requests+w.requests.Load(), sent+w.sent.Load(), received+w.received.Load()
 		b.StopTimer()
 		wait()
-		b.Logf("promote %d: %v, writes %s", i+1, time.Since(t0).Round(time.Millisecond), perKind)
+		b.Logf("promote %d: %v, writes %s; control-plane CPU since it started: %s", i+1, time.Since(t0).Round(time.Millisecond), perKind, cpuSince(f, byProcess))
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(promoteTime.Milliseconds())/float64(b.N), "ms-promote/op")

@@ -1,9 +1,11 @@
 package canary_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,20 +64,50 @@ func (c *countingBody) Read(p []byte) (int, error) {
 // work a step makes the control plane do, which a loaded machine does not
 // change as much as it changes wall time.
 func controlPlaneCPU(f *canarytest.Fixture) time.Duration {
-	var ticks int64
+	var total time.Duration
+	for _, d := range controlPlaneCPUByProcess(f) {
+		total += d
+	}
+	return total
+}
+
+// controlPlaneCPUByProcess is controlPlaneCPU by process name
+// (kube-apiserver, etcd, kube-controller, kube-scheduler, kwok).
+func controlPlaneCPUByProcess(f *canarytest.Fixture) map[string]time.Duration {
+	out := map[string]time.Duration{}
 	for _, pid := range f.Cluster.PIDs() {
 		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
 			continue
 		}
-		// Fields after the command's closing parenthesis; utime and stime
-		// are the 14th and 15th of the line.
-		fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		// The command sits in parentheses; utime and stime are the 14th
+		// and 15th fields of the line, the 12th and 13th after it.
+		open, end := strings.IndexByte(string(data), '('), strings.LastIndexByte(string(data), ')')
+		if open < 0 || end < open {
+			continue
+		}
+		fields := strings.Fields(string(data[end+1:]))
 		if len(fields) > 12 {
 			u, _ := strconv.ParseInt(fields[11], 10, 64)
 			s, _ := strconv.ParseInt(fields[12], 10, 64)
-			ticks += u + s
+			out[string(data[open+1:end])] += time.Duration(u+s) * (time.Second / 100) // USER_HZ is 100 on Linux
 		}
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+	return out
+}
+
+// cpuSince is the CPU each process used since before, rounded, for a log
+// line.
+func cpuSince(f *canarytest.Fixture, before map[string]time.Duration) string {
+	now := controlPlaneCPUByProcess(f)
+	names := make([]string, 0, len(now))
+	for n := range now {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		out = append(out, fmt.Sprintf("%s %s", n, (now[n]-before[n]).Round(10*time.Millisecond)))
+	}
+	return strings.Join(out, ", ")
 }

@@ -88,9 +88,10 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 			return fmt.Errorf("promoting %s: %w", r.Service, err)
 		}
 		e.progress("%s: promoting %s over %s", r.Service, r.Version, previous)
-		if err := e.save(ctx, st, rel.record(st, PhasePromoting, previous, r.Version, st.Record.Previous)); err != nil {
-			return err
-		}
+		// The record keeps saying canary (stable previous, canary
+		// r.Version) until the routes are done: a promote killed between
+		// them finds the service in canary again and redoes the same
+		// writes, so a record of "promoting" would tell it nothing.
 		for _, s := range rel.routing.promote(r.Service, label(r.Version)) {
 			if err := e.apply(ctx, st, s); err != nil {
 				return err

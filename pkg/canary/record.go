@@ -18,7 +18,7 @@ import (
 // and write it as they finish each move; the route objects say where
 // traffic goes, the record what it means.
 type Record struct {
-	// Phase is stable, canary, promoting, promoted or rolled-back.
+	// Phase is stable, canary, promoted or rolled-back.
 	Phase string
 	// Stable is the version the stable side serves.
 	Stable string
@@ -37,7 +37,6 @@ type Record struct {
 const (
 	PhaseStable     = "stable"
 	PhaseCanary     = "canary"
-	PhasePromoting  = "promoting"
 	PhasePromoted   = "promoted"
 	PhaseRolledBack = "rolled-back"
 )

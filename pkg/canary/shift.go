@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"github.com/aviary-cd/aviary/pkg/kube"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/plan"
@@ -110,7 +112,9 @@ func (e *Env) walk(ctx context.Context, rel *release, canaries, schedule []int, 
 func (e *Env) steps(ctx context.Context, rel *release, canaries, schedule []int, opts ShiftOptions) error {
 	for n, w := range schedule {
 		if w > 0 {
-			if err := e.checkCanariesReady(ctx, rel, canaries); err != nil {
+			// The first weight goes by the Deployments the release was
+			// just read with; later ones, after a pause, read them again.
+			if err := e.checkCanariesReady(ctx, rel, canaries, n > 0); err != nil {
 				return err
 			}
 		}
@@ -188,27 +192,33 @@ func (e *Env) setCanaryWeight(ctx context.Context, rel *release, canaries []int,
 	})
 }
 
-// checkCanariesReady re-reads the canary side's Deployments (one list)
-// and refuses, as a Negative outcome, when any canary is not serving.
-func (e *Env) checkCanariesReady(ctx context.Context, rel *release, canaries []int) error {
-	list, err := e.deployments(ctx, rel.canary.Location)
-	if err != nil {
-		return err
+// checkCanariesReady refuses, as a Negative outcome, when any canary is
+// not serving: by the Deployments of the canary side as the release was
+// read, or, with reread, as one list of them says now.
+func (e *Env) checkCanariesReady(ctx context.Context, rel *release, canaries []int, reread bool) error {
+	deployment := func(r Release) *appsv1.Deployment {
+		return rel.states[r.Service].Deployment(rel.canary, r.Version)
 	}
-	byName := map[string]int{}
-	for i := range list {
-		byName[list[i].Name] = i
+	if reread {
+		list, err := e.deployments(ctx, rel.canary.Location)
+		if err != nil {
+			return err
+		}
+		byName := map[string]*appsv1.Deployment{}
+		for i := range list {
+			byName[list[i].Name] = &list[i]
+		}
+		deployment = func(r Release) *appsv1.Deployment { return byName[DeploymentName(r.Service, r.Version)] }
 	}
 	var notReady []string
 	for _, i := range canaries {
 		r := rel.services[i]
-		name := DeploymentName(r.Service, r.Version)
-		j, ok := byName[name]
-		if !ok {
-			notReady = append(notReady, name+": not found in "+rel.canary.String())
+		d := deployment(r)
+		if d == nil {
+			notReady = append(notReady, DeploymentName(r.Service, r.Version)+": not found in "+rel.canary.String())
 			continue
 		}
-		if rd := kube.DeploymentReadiness(&list[j]); !rd.Done || rd.Want == 0 {
+		if rd := kube.DeploymentReadiness(d); !rd.Done || rd.Want == 0 {
 			notReady = append(notReady, rd.String())
 		}
 	}

@@ -21,26 +21,67 @@ import (
 // VirtualService yet, every other one naming a host is a rival: aviary's
 // would be the youngest.
 func Rivals(vss []*netv1.VirtualService, svc traffic.Service) []string {
+	return indexHosts(vss).rivals(svc)
+}
+
+// hostIndex is one namespace's VirtualServices indexed for Rivals, so that
+// checking every service of a namespace costs the namespace's size once
+// rather than once per service.
+type hostIndex struct {
+	// byName are the VirtualServices by name.
+	byName map[string]*netv1.VirtualService
+	// bySidecarHost are the positions, in list order, of the
+	// VirtualServices the mesh's sidecars see, by each host they name
+	// (resolved as Istio does).
+	bySidecarHost map[string][]int
+	list          []*netv1.VirtualService
+}
+
+func indexHosts(vss []*netv1.VirtualService) *hostIndex {
+	x := &hostIndex{byName: make(map[string]*netv1.VirtualService, len(vss)), bySidecarHost: map[string][]int{}, list: vss}
+	for i, vs := range vss {
+		if vs == nil {
+			continue
+		}
+		x.byName[vs.Name] = vs
+		if !forSidecars(vs) {
+			continue
+		}
+		for _, h := range vs.Spec.Hosts {
+			h = fqdn(h, vs.Namespace)
+			if at := x.bySidecarHost[h]; len(at) == 0 || at[len(at)-1] != i {
+				x.bySidecarHost[h] = append(at, i)
+			}
+		}
+	}
+	return x
+}
+
+// rivals is Rivals over the indexed VirtualServices.
+func (x *hostIndex) rivals(svc traffic.Service) []string {
 	hosts := svc.Hosts
 	if len(hosts) == 0 {
 		hosts = []string{svc.Name}
 	}
 	want := make([]string, len(hosts))
+	var candidates []int
 	for i, h := range hosts {
 		want[i] = fqdn(h, svc.Namespace)
-	}
-	var ours *netv1.VirtualService
-	for _, vs := range vss {
-		if vs != nil && vs.Name == svc.Name {
-			ours = vs
+		for _, j := range x.bySidecarHost[want[i]] {
+			if !slices.Contains(candidates, j) {
+				candidates = append(candidates, j)
+			}
 		}
 	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	slices.Sort(candidates)
+	ours := x.byName[svc.Name]
 	var out []string
-	for _, vs := range vss {
-		if vs == nil || vs.Name == svc.Name || !forSidecars(vs) {
-			continue
-		}
-		if ours != nil && !older(vs, ours) {
+	for _, j := range candidates {
+		vs := x.list[j]
+		if vs.Name == svc.Name || (ours != nil && !older(vs, ours)) {
 			continue
 		}
 		for _, h := range vs.Spec.Hosts {
@@ -83,5 +124,9 @@ func fqdn(host, namespace string) string {
 func (r *Router) Rivals(svc traffic.Service) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Rivals(r.listed[svc.Namespace], svc)
+	x := r.listed[svc.Namespace]
+	if x == nil {
+		return nil
+	}
+	return x.rivals(svc)
 }

@@ -42,8 +42,8 @@ type Router struct {
 	vss map[string]*netv1.VirtualService
 	drs map[string]*netv1.DestinationRule
 	// listed keeps every VirtualService of each namespace's last Snapshot,
-	// for Rivals.
-	listed map[string][]*netv1.VirtualService
+	// indexed for Rivals.
+	listed map[string]*hostIndex
 }
 
 // New returns a Router writing through client.

@@ -39,9 +39,9 @@ func (r *Router) Snapshot(ctx context.Context, namespace string) (map[string]tra
 	defer r.mu.Unlock()
 	if r.vss == nil {
 		r.vss, r.drs = map[string]*netv1.VirtualService{}, map[string]*netv1.DestinationRule{}
-		r.listed = map[string][]*netv1.VirtualService{}
+		r.listed = map[string]*hostIndex{}
 	}
-	r.listed[namespace] = vss.Items
+	r.listed[namespace] = indexHosts(vss.Items)
 	routes := make(map[string]traffic.Route, len(vss.Items))
 	for _, vs := range vss.Items {
 		routes[vs.Name] = RouteOf(vs, vs.Name)
