@@ -92,7 +92,8 @@ var RebuildCluster = step.Definition{
 		planInput, kubeconfigInput, contextInput,
 		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace. Give this or namespace."},
 		{Name: "namespace", Description: "Passive namespace to rebuild (blue-green-namespaces); the same as side."},
-		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
+		{Name: "switch", Description: "How to switch roles once the rebuilt side is ready: true (all traffic at once), false (not at all), or stepped (the route gets both sides, the rebuilt one at initial-weight; shift-weight moves traffic to it, gated by the analysis, promote completes the switch, rollback undoes it).", Default: "true"},
+		{Name: "initial-weight", Description: "With switch stepped, the rebuilt side's share of traffic in percent (0-100) to begin with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
 		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 		requestTimeoutInput, stepTimeoutInput,
@@ -100,6 +101,7 @@ var RebuildCluster = step.Definition{
 	Outputs: []step.Output{
 		{Name: "active", Description: "The side now active: its namespace, or between clusters its cluster."},
 		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster."},
+		{Name: "switching", Description: "With switch stepped, the side being switched to (passive until promote completes the switch); empty otherwise."},
 	},
 }
 
