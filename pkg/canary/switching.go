@@ -84,7 +84,14 @@ func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitc
 		names[i] = s.Name
 	}
 	sw, err := switchOf(e.Place, records, names, l.Plan.Version, l.Ref)
-	if err != nil || (sw.stage != switching && sw.stage != switched) {
+	if sw.stage == undone {
+		rel := &release{plan: l, rows: make([]Row, len(names))}
+		for i, s := range names {
+			rel.rows[i] = Row{Service: s, Status: RolledBack, Stable: records[s].Stable}
+		}
+		return rel, sw, nil
+	}
+	if err != nil || sw.stage != switching && sw.stage != switched {
 		return nil, sw, err
 	}
 	rt, err := e.switchRouting(sw.serving, sw.target)
@@ -178,7 +185,7 @@ func (e *Env) promoteSwitch(ctx context.Context, l *plan.Loaded, opts PromoteOpt
 		if err := e.switchTo(ctx, rel, st, r, toTarget, sw.target, &rel.rows[i]); err != nil {
 			return err
 		}
-		rel.rows[i].Status, rel.rows[i].Note = IsStable, "switched to "+sw.target.Name(sw.serving)
+		rel.rows[i].Status, rel.rows[i].Weight, rel.rows[i].Note = IsStable, 0, "switched to "+sw.target.Name(sw.serving)
 		return nil
 	})
 	return Result{Rows: rel.rows}, err
@@ -195,7 +202,7 @@ func (e *Env) rollbackSwitch(ctx context.Context, l *plan.Loaded) (Result, error
 		return Result{}, err
 	case sw.stage == undone:
 		e.progress("the switch of %s was rolled back already: nothing to roll back", l.Plan.Version)
-		return Result{}, nil
+		return Result{Rows: rel.rows}, nil
 	case sw.stage == switched:
 		return Result{Rows: rel.rows}, outcome.Invalidf("rollback: the switch of %s to %s is complete; to switch back at once, run rebuild-cluster with the previous plan into %s", l.Plan.Version, sw.target.Location, sw.serving.Location)
 	case sw.stage != switching:
@@ -219,7 +226,6 @@ func (e *Env) rollbackSwitch(ctx context.Context, l *plan.Loaded) (Result, error
 			return err
 		}
 		row.Status, row.Canary, row.Weight = RolledBack, "", 0
-		row.Note = "back on " + sw.serving.Name(sw.target)
 		return nil
 	})
 	return Result{Rows: rel.rows}, err
