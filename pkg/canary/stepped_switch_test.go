@@ -31,7 +31,7 @@ func TestSteppedClusterSwitch(t *testing.T) {
 	f.WithMeshIstiods(t, canarytest.ReleaseCluster, canarytest.CanaryCluster)
 	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
 	proxy, kc := f.Proxied(t, can)
-	s := &stepped{t: t, f: f, kubeconfig: kc,
+	s := &stepped{t: t, f: f, kubeconfigs: stepKubeconfigs(t, f),
 		serves: func(svc, side, version string) canarytest.Expect {
 			return canarytest.ServesIn(svc, map[string]string{"active": rel, "passive": can}[side], "shop", version)
 		},
@@ -72,7 +72,7 @@ func TestSteppedNamespaceSwitch(t *testing.T) {
 	f := canarytest.StartLayout(t, canarytest.BlueGreenNamespaces("shop-blue", "shop-green"), devenv.ClusterOptions{})
 	f.WithIstiod(t)
 	ns := map[string]string{"active": "shop-blue", "passive": "shop-green"}
-	s := &stepped{t: t, f: f, kubeconfig: f.AdminKubeconfig,
+	s := &stepped{t: t, f: f, kubeconfigs: stepKubeconfigs(t, f),
 		serves: func(svc, side, version string) canarytest.Expect { return canarytest.Serves(svc, ns[side], version) },
 		splits: func(svc string, w int) canarytest.Expect {
 			return canarytest.Splits(svc, w, "shop-blue", "1.0.0", "shop-green", "1.1.0")
@@ -81,13 +81,24 @@ func TestSteppedNamespaceSwitch(t *testing.T) {
 	s.walk(nil)
 }
 
+// stepKubeconfigs are the kubeconfigs of the steps a stepped switch runs,
+// each with only its Roles of examples/rbac.
+func stepKubeconfigs(t *testing.T, f *canarytest.Fixture) map[string]string {
+	out := map[string]string{}
+	for _, step := range []string{"rebuild-cluster", "shift-weight", "promote", "rollback"} {
+		out[step] = f.KubeconfigFor(t, step)
+	}
+	return out
+}
+
 // stepped walks a stepped switch of two services from the active side
 // (1.0.0) to the passive one (1.1.0) in a blue/green fixture.
 type stepped struct {
-	t          *testing.T
-	f          *canarytest.Fixture
-	kubeconfig string
-	v1, v2     canarytest.Release
+	t *testing.T
+	f *canarytest.Fixture
+	// kubeconfigs are each step's, with only its Roles of examples/rbac.
+	kubeconfigs map[string]string
+	v1, v2      canarytest.Release
 	// serves expects all of a service on side (a role) at version; splits
 	// w percent of it on the passive side's 1.1.0, the rest on the active
 	// side's 1.0.0.
@@ -99,13 +110,13 @@ var steppedServices = []canarytest.Service{{Name: "cart", Replicas: 3}, {Name: "
 
 func (s *stepped) do(step string, r canarytest.Release, fn op) canary.Result {
 	s.t.Helper()
-	return do(s.t, s.f, r, step, s.kubeconfig, fn)
+	return do(s.t, s.f, r, step, s.kubeconfigs[step], fn)
 }
 
 // fails runs an operation that must fail with an error of kind saying want.
 func (s *stepped) fails(step string, r canarytest.Release, fn op, kind outcome.Kind, want string) {
 	s.t.Helper()
-	ctx, o := open(s.t, s.f, r, step, s.kubeconfig)
+	ctx, o := open(s.t, s.f, r, step, s.kubeconfigs[step])
 	defer o.Close(ctx)
 	_, err := fn(ctx, o.Env, o)
 	if outcome.KindOf(err) != kind || !strings.Contains(err.Error(), want) {
@@ -175,7 +186,7 @@ func (s *stepped) walk(fault func()) {
 	t, f := s.t, s.f
 	s.v1 = f.Plan(t, "1.0.0", steppedServices, nil)
 	s.v2 = f.Plan(t, "1.1.0", steppedServices, nil)
-	twice := clusterTwiceAs(t, f, map[string]string{"rebuild-cluster": s.kubeconfig, "shift-weight": s.kubeconfig, "promote": s.kubeconfig, "rollback": s.kubeconfig})
+	twice := clusterTwiceAs(t, f, s.kubeconfigs)
 
 	s.do("rebuild-cluster", s.v1, rebuildWith("active", canary.RebuildOptions{Switch: true}))
 	s.onActive("the first release switched at once")
@@ -210,7 +221,7 @@ func (s *stepped) walk(fault func()) {
 
 	s.do("rebuild-cluster", s.v2, rebuildWith("passive", canary.RebuildOptions{Stepped: true, InitialWeight: 5}))
 	s.check("beginning again at 5%", 5)
-	tested := testedBy(t, f, s.v2, s.kubeconfig)
+	tested := testedBy(t, f, s.v2, s.kubeconfigs["shift-weight"])
 	if len(tested) != 2 || tested[0].Canary.Side.Role != "passive" || tested[0].Stable.Side.Role != "active" || tested[0].Canary.Version != "1.1.0" || tested[0].Stable.Version != "1.0.0" {
 		t.Errorf("the analysis's services in canary = %+v, want 1.1.0 on the passive side against 1.0.0 on the active one", tested)
 	}
