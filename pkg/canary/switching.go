@@ -43,12 +43,16 @@ func (e *Env) beginSwitch(ctx context.Context, rel *release, releases []Release,
 		if rec.Switching == string(target.Role) && rec.Canary == r.Version {
 			w = max(w, e.canaryWeight(st, stepped))
 		}
-		if err := e.apply(ctx, st, stepped.canary(r.Service, label(rec.Stable), label(r.Version), w)); err != nil {
-			return err
-		}
+		// The record first: a run stopped before the route is written
+		// leaves a switch that shift-weight, promote and rollback can
+		// move (at 0 %), never weight on the rebuilt side that no record
+		// accounts for.
 		next := rel.record(st, PhaseCanary, rec.Stable, r.Version, rec.Previous)
 		next.Active, next.Switching = string(serving.Role), string(target.Role)
 		if err := e.save(ctx, st, next); err != nil {
+			return err
+		}
+		if err := e.apply(ctx, st, stepped.canary(r.Service, label(rec.Stable), label(r.Version), w)); err != nil {
 			return err
 		}
 		rows[i].Status, rows[i].Stable, rows[i].Canary, rows[i].Weight = InCanary, rec.Stable, r.Version, w
