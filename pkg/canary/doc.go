@@ -19,6 +19,16 @@
 // host, a host per namespace, subsets per cluster, or a remote host. The
 // operations never ask which topology they run.
 //
+// # Blue/green
+//
+// Rebuild builds a blue/green topology's passive side whole and switches
+// to it at once, or begins a stepped switch (RebuildOptions.Stepped): the
+// side switched to then plays the canary's part and the side serving the
+// stable one, and on a topology without a canary side
+// (topology.Placement.SteppedSwitch) Shift, Promote and Rollback move,
+// complete or undo that switch, and Testing names its sides for the
+// analysis. The records say a switch is in progress (Record.Switching).
+//
 // # Objects
 //
 // Every version of a service runs as a Deployment of its own, named

@@ -81,6 +81,10 @@ func (e *Env) row(rel *release, st *ServiceState, status Status) Row {
 func (rel *release) record(st *ServiceState, phase, stable, canary, previous string) Record {
 	r := st.Record
 	r.Phase, r.Stable, r.Canary, r.Previous, r.Plan = phase, stable, canary, previous, rel.plan.Ref
+	if canary == "" {
+		// No version under test: no switch in progress either.
+		r.Switching = ""
+	}
 	return r
 }
 

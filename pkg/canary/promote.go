@@ -36,6 +36,9 @@ func Promote(ctx context.Context, e *Env, l *plan.Loaded, opts PromoteOptions) (
 	if opts.PassiveReplicas < 0 {
 		return Result{}, outcome.Invalidf("passive-replicas %d: give 0 or more", opts.PassiveReplicas)
 	}
+	if e.Place.SteppedSwitch() {
+		return e.promoteSwitch(ctx, l, opts)
+	}
 	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err

@@ -19,6 +19,12 @@ type RebuildOptions struct {
 	Passive string
 	// Switch sends all traffic to the rebuilt side once it is ready.
 	Switch bool
+	// Stepped, instead of Switch, begins a stepped switch once the
+	// rebuilt side is ready: each service's route gets both sides, the
+	// rebuilt one at InitialWeight percent, for shift-weight, promote and
+	// rollback to move on (see beginSwitch).
+	Stepped       bool
+	InitialWeight int
 }
 
 // Rebuilt says which side serves after Rebuild, by name: the namespace
@@ -26,6 +32,9 @@ type RebuildOptions struct {
 // one between clusters.
 type Rebuilt struct {
 	Active, Passive string
+	// Switching, after a stepped switch began, is the side being
+	// switched to (the passive one meanwhile).
+	Switching string
 	Result
 }
 
@@ -51,6 +60,9 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	}
 	states, err := e.snapshot(ctx, names, stable, passive)
 	if err != nil {
+		return Rebuilt{}, err
+	}
+	if err := switchConflict(e.Place, states, releases, target, other, opts.Stepped); err != nil {
 		return Rebuilt{}, err
 	}
 	serving, released := servingSide(e.Place, states, releases, target)
@@ -90,6 +102,9 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 		}
 	}
 	out := Rebuilt{Active: serving.Name(target), Passive: target.Name(serving), Result: Result{Rows: rows}}
+	if opts.Stepped {
+		return e.beginSwitch(ctx, rel, releases, serving, target, opts.InitialWeight, out)
+	}
 	if !opts.Switch {
 		return out, nil
 	}

@@ -31,6 +31,10 @@ type Record struct {
 	Active string
 	// Plan is the plan reference of the last change.
 	Plan string
+	// Switching, while a stepped blue/green switch is in progress, is the
+	// role of the side being switched to (running Canary); Active, the
+	// side switched from, serves the rest (see SwitchInProgress).
+	Switching string
 }
 
 // Phases recorded in Record.Phase.
@@ -49,11 +53,11 @@ const RecordPrefix = "aviary-record-"
 const LabelRecord = "aviary.dev/record"
 
 // Keys of a record ConfigMap's data.
-var recordKeys = []string{"phase", "stable", "canary", "previous", "active", "plan"}
+var recordKeys = []string{"phase", "stable", "canary", "previous", "active", "plan", "switching"}
 
 func (r Record) data() map[string]string {
 	out := map[string]string{}
-	for i, v := range []string{r.Phase, r.Stable, r.Canary, r.Previous, r.Active, r.Plan} {
+	for i, v := range []string{r.Phase, r.Stable, r.Canary, r.Previous, r.Active, r.Plan, r.Switching} {
 		if v != "" {
 			out[recordKeys[i]] = v
 		}
@@ -62,7 +66,7 @@ func (r Record) data() map[string]string {
 }
 
 func recordOf(data map[string]string) Record {
-	return Record{Phase: data["phase"], Stable: data["stable"], Canary: data["canary"], Previous: data["previous"], Active: data["active"], Plan: data["plan"]}
+	return Record{Phase: data["phase"], Stable: data["stable"], Canary: data["canary"], Previous: data["previous"], Active: data["active"], Plan: data["plan"], Switching: data["switching"]}
 }
 
 // ConfigMapRecords keeps each service's record in a ConfigMap of its own,

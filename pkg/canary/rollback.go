@@ -21,6 +21,9 @@ const RolledBack Status = "rolled back"
 // Services the release did not change, or released for the first time,
 // are left alone.
 func Rollback(ctx context.Context, e *Env, l *plan.Loaded) (Result, error) {
+	if e.Place.SteppedSwitch() {
+		return e.rollbackSwitch(ctx, l)
+	}
 	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err

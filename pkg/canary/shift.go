@@ -32,6 +32,9 @@ type ShiftOptions struct {
 // walked by an earlier run), so running it again never moves traffic back.
 // Traffic is never sent to a canary that is not ready.
 func Shift(ctx context.Context, e *Env, l *plan.Loaded, opts ShiftOptions) (Result, error) {
+	if e.Place.SteppedSwitch() {
+		return e.shiftSwitch(ctx, l, opts)
+	}
 	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err

@@ -24,6 +24,9 @@ type Tested struct {
 // read from their records, in plan order; after a cluster switch of
 // active-passive-canary-namespace, on the sides that follow it.
 func Testing(ctx context.Context, e *Env, l *plan.Loaded) ([]Tested, error) {
+	if e.Place.SteppedSwitch() {
+		return e.testingSwitch(ctx, l)
+	}
 	if _, _, ok := e.sides(); !ok {
 		return nil, nil
 	}

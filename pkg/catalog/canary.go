@@ -34,7 +34,7 @@ var DeployCanary = step.Definition{
 // ShiftWeight moves the canary's share of traffic.
 var ShiftWeight = step.Definition{
 	Name:        "shift-weight",
-	Description: "Move traffic to the canary step by step, gated by metric analysis; roll back on failure.",
+	Description: "Move traffic to the canary step by step (on a blue/green topology, to the side a stepped switch rebuilt), gated by metric analysis; roll back on failure.",
 	Leaves:      "Traffic stays at the last weight that was set, recorded on each service's route; with several services some may already be at the next weight. The namespace lock is released, or expires after lock-ttl. A re-run resumes the schedule at the lowest weight in effect.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
@@ -53,7 +53,7 @@ var ShiftWeight = step.Definition{
 // Promote makes the canary the stable version.
 var Promote = step.Definition{
 	Name:        "promote",
-	Description: "Make the new versions stable (rolled out on the stable side first, ready), send 100% to them, keep the previous version passive.",
+	Description: "Make the new versions stable (rolled out on the stable side first, ready), send 100% to them, keep the previous version passive; on a blue/green topology, complete a stepped switch.",
 	Leaves:      "Some services may be promoted and others still in canary, and a promoted service's previous version may not yet be scaled to passive-replicas. The namespace lock is released, or expires after lock-ttl. A re-run finishes every service and leaves the finished ones as they are.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
@@ -70,7 +70,7 @@ var Promote = step.Definition{
 // Rollback sends traffic back to the previous version.
 var Rollback = step.Definition{
 	Name:        "rollback",
-	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version.",
+	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version; on a blue/green topology, undo a stepped switch in progress.",
 	Leaves:      "Some services may be back on their previous version and others not yet; no route ever points at a version that is not ready. The namespace lock is released, or expires after lock-ttl. A re-run sends the rest back.",
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
@@ -87,12 +87,13 @@ var Rollback = step.Definition{
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
 	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
-	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
+	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest. With switch stepped, some services may have both sides on their route, the rebuilt one at the initial weight, and others not yet; a re-run begins the rest and keeps the weight in effect.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
 		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace. Give this or namespace."},
 		{Name: "namespace", Description: "Passive namespace to rebuild (blue-green-namespaces); the same as side."},
-		{Name: "switch", Description: "Switch roles once the rebuilt side is ready.", Type: step.Bool, Default: "true"},
+		{Name: "switch", Description: "How to switch roles once the rebuilt side is ready: true (all traffic at once), false (not at all), or stepped (the route gets both sides, the rebuilt one at initial-weight; shift-weight moves traffic to it, gated by the analysis, promote completes the switch, rollback undoes it).", Default: "true"},
+		{Name: "initial-weight", Description: "With switch stepped, the rebuilt side's share of traffic in percent (0-100) to begin with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
 		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 		requestTimeoutInput, stepTimeoutInput,
@@ -100,6 +101,7 @@ var RebuildCluster = step.Definition{
 	Outputs: []step.Output{
 		{Name: "active", Description: "The side now active: its namespace, or between clusters its cluster."},
 		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster."},
+		{Name: "switching", Description: "With switch stepped, the side being switched to (passive until promote completes the switch); empty otherwise."},
 	},
 }
 

@@ -10,7 +10,9 @@ var canarySteps = []string{"deploy-canary", "shift-weight", "promote", "rollback
 
 // Supported reports whether step can drive placement p today, as an Invalid
 // error saying what it would need when it cannot. The canary steps drive a
-// placement with a canary side, rebuild-cluster one with a passive side.
+// placement with a canary side, rebuild-cluster one with a passive side;
+// shift-weight, promote and rollback also drive a blue/green without a
+// canary side, moving its stepped switch (see SteppedSwitch).
 // Sides and routes in several clusters are driven as one mesh (cluster
 // subsets: Istio multi-primary or primary-remote across the clusters) or
 // as separate meshes (a remote host per other cluster, reached through its
@@ -20,8 +22,11 @@ func Supported(p Placement, step string) error {
 		if s != step {
 			continue
 		}
+		if movesSwitch(p, step) {
+			return nil
+		}
 		if _, ok := p.Part(config.PartCanary); !ok {
-			return outcome.Invalidf("%s: topology %s has no canary side; it releases with rebuild-cluster (rebuild the passive side from the plan, then switch)", step, p.Kind)
+			return outcome.Invalidf("%s: topology %s has no canary side; it releases with rebuild-cluster (rebuild the passive side from the plan, then switch at once, or with switch stepped move traffic with shift-weight, promote and rollback)", step, p.Kind)
 		}
 		return nil
 	}

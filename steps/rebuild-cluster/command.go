@@ -8,11 +8,16 @@ import (
 	"github.com/aviary-cd/aviary/pkg/markdown"
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
+	"github.com/aviary-cd/aviary/pkg/traffic"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
 )
 
 func run(ctx context.Context, s *step.Session) error {
 	t, err := canarystep.Target(s)
+	if err != nil {
+		return err
+	}
+	opts, err := switchOptions(s)
 	if err != nil {
 		return err
 	}
@@ -40,13 +45,47 @@ func run(ctx context.Context, s *step.Session) error {
 	}
 	defer done()
 	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
-	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch")})
+	if opts.Stepped && !s.IsSet("initial-weight") {
+		opts.InitialWeight = o.Plan.Plan.Config.Canary.InitialWeight
+	}
+	opts.Passive = side
+	res, err := canary.Rebuild(ctx, o.Env, o.Plan, opts)
 	end()
 	if err != nil {
 		return canary.LockLost(ctx, err)
 	}
 	s.SetOutput("active", res.Active)
 	s.SetOutput("passive", res.Passive)
-	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: %s, passive: %s\n\n%s", markdown.Text(o.Plan.Plan.Version), markdown.Code(res.Active), markdown.Code(res.Passive), res.Markdown()))
+	s.SetOutput("switching", res.Switching)
+	switching := ""
+	if res.Switching != "" {
+		switching = fmt.Sprintf(", switching to %s step by step", markdown.Code(res.Switching))
+	}
+	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: %s, passive: %s%s\n\n%s", markdown.Text(o.Plan.Plan.Version), markdown.Code(res.Active), markdown.Code(res.Passive), switching, res.Markdown()))
 	return nil
+}
+
+// switchOptions reads the switch input (true, false or stepped) and, for
+// a stepped switch, the initial weight, before anything is contacted.
+func switchOptions(s *step.Session) (canary.RebuildOptions, error) {
+	var opts canary.RebuildOptions
+	switch v := s.String("switch"); v {
+	case "true", "":
+		opts.Switch = true
+	case "false":
+	case "stepped":
+		opts.Stepped = true
+	default:
+		return opts, outcome.Invalidf("switch %q: give true, false or stepped", v)
+	}
+	if s.IsSet("initial-weight") {
+		if !opts.Stepped {
+			return opts, outcome.Invalidf("initial-weight is for switch stepped; switch is %q", s.String("switch"))
+		}
+		opts.InitialWeight = s.Int("initial-weight")
+		if err := traffic.CheckWeight(opts.InitialWeight); err != nil {
+			return opts, fmt.Errorf("initial-weight: %w", err)
+		}
+	}
+	return opts, nil
 }
