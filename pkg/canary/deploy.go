@@ -28,6 +28,9 @@ func Deploy(ctx context.Context, e *Env, l *plan.Loaded, opts DeployOptions) (Re
 	if err := traffic.CheckWeight(opts.InitialWeight); err != nil {
 		return Result{}, fmt.Errorf("initial-weight: %w", err)
 	}
+	if e.Place.SteppedSwitch() {
+		return e.deploySwitch(ctx, l, opts.InitialWeight)
+	}
 	rel, err := e.load(ctx, l)
 	if err != nil {
 		return Result{}, err

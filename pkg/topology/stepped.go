@@ -11,7 +11,7 @@ import (
 // "stepped"): shift-weight moves traffic toward the rebuilt side, promote
 // completes the switch, rollback returns all traffic to the side that
 // served.
-var switchSteps = []string{"shift-weight", "promote", "rollback"}
+var switchSteps = []string{"deploy-canary", "shift-weight", "promote", "rollback"}
 
 // SteppedSwitch reports whether the canary steps act on p's blue/green
 // switch rather than on a canary side: p has a passive side and no canary
