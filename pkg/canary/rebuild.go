@@ -19,6 +19,11 @@ type RebuildOptions struct {
 	Passive string
 	// Switch sends all traffic to the rebuilt side once it is ready.
 	Switch bool
+	// Gate, when set, judges the rebuilt side once it is ready and before
+	// any traffic is switched to it, at weight 0 (see RebuildTesting for
+	// what it judges); a refusal switches nothing and is a negative
+	// outcome. It is consulted with or without Switch.
+	Gate Gate
 }
 
 // Rebuilt says which side serves after Rebuild, by name: the namespace
@@ -26,12 +31,16 @@ type RebuildOptions struct {
 // one between clusters.
 type Rebuilt struct {
 	Active, Passive string
+	// Gate is what the gate said, GatePassed or GateFailed; empty when
+	// none was consulted.
+	Gate string
 	Result
 }
 
 // Rebuild is the blue/green of a topology with a passive side: it applies
 // every service of the plan to the passive side, waits until all are
-// ready, removes what the plan no longer runs there, and with Switch
+// ready, removes what the plan no longer runs there, asks the gate, if
+// any, about the rebuilt side, and with Switch
 // routes all of each service's requests to the rebuilt side, recording it
 // as the active one. The route stays where the topology placed it, so
 // that clients keep one address whichever side serves.
@@ -90,6 +99,12 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 		}
 	}
 	out := Rebuilt{Active: serving.Name(target), Passive: target.Name(serving), Result: Result{Rows: rows}}
+	// A re-run after the switch finds target serving: its gate ran then.
+	if serving.Role != target.Role {
+		if err := e.gateRebuilt(ctx, opts.Gate, target, other, &out); err != nil {
+			return out, err
+		}
+	}
 	if !opts.Switch {
 		return out, nil
 	}
@@ -100,7 +115,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return out, err
 	}
-	return Rebuilt{Active: target.Name(other), Passive: other.Name(target), Result: Result{Rows: rows}}, nil
+	return Rebuilt{Active: target.Name(other), Passive: other.Name(target), Gate: out.Gate, Result: Result{Rows: rows}}, nil
 }
 
 // servingSide is the side serving, by the records: the side they name,

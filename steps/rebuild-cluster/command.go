@@ -9,6 +9,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
+	"github.com/aviary-cd/aviary/steps/internal/stepgate"
 )
 
 func run(ctx context.Context, s *step.Session) error {
@@ -39,14 +40,30 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	defer done()
-	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
-	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch")})
-	end()
+	// The gate is built, and its queries checked, before anything is
+	// applied.
+	gate, err := stepgate.NewRebuild(ctx, s, o, side, s.Bool("analyze"))
 	if err != nil {
+		return err
+	}
+	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
+	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch"), Gate: gate})
+	end()
+	if res.Gate != "" {
+		s.SetOutput("gate", res.Gate)
+		defer stepgate.Report(s, gate)
+	}
+	if res.Active != "" {
+		s.SetOutput("active", res.Active)
+		s.SetOutput("passive", res.Passive)
+	}
+	if err != nil {
+		if res.Gate == canary.GateFailed {
+			s.Summary(fmt.Sprintf("### rebuild-cluster %s: not switched\n\n%s rebuilt, but its gate refused the switch: %s\n\n%s",
+				markdown.Text(o.Plan.Plan.Version), markdown.Code(side), markdown.Text(err.Error()), res.Markdown()))
+		}
 		return canary.LockLost(ctx, err)
 	}
-	s.SetOutput("active", res.Active)
-	s.SetOutput("passive", res.Passive)
 	s.Summary(fmt.Sprintf("### rebuild-cluster %s\n\nactive: %s, passive: %s\n\n%s", markdown.Text(o.Plan.Plan.Version), markdown.Code(res.Active), markdown.Code(res.Passive), res.Markdown()))
 	return nil
 }
