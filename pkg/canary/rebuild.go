@@ -19,6 +19,9 @@ type RebuildOptions struct {
 	Passive string
 	// Switch sends all traffic to the rebuilt side once it is ready.
 	Switch bool
+	// PassiveReplicas is how many replicas a version replaced in place
+	// keeps (see Rebuild); 0 scales it to zero.
+	PassiveReplicas int
 	// Gate, when set, judges the rebuilt side once it is ready and before
 	// any traffic is switched to it, at weight 0 (see RebuildTesting for
 	// what it judges); a refusal switches nothing and is a negative
@@ -43,8 +46,16 @@ type Rebuilt struct {
 // any, about the rebuilt side, and with Switch
 // routes all of each service's requests to the rebuilt side, recording it
 // as the active one. The route stays where the topology placed it, so
-// that clients keep one address whichever side serves.
+// that clients keep one address whichever side serves. A topology whose
+// release side serves while it is rebuilt (gateway-routed-clusters) is
+// rebuilt in place instead, with no switch (see rebuildInPlace).
 func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (Rebuilt, error) {
+	if e.Place.RebuildsInPlace() {
+		if _, _, err := topology.RebuildSide(e.Place, opts.Passive); err != nil {
+			return Rebuilt{}, err
+		}
+		return rebuildInPlace(ctx, e, l, opts)
+	}
 	stable, passive, _ := e.Place.BlueGreen()
 	target, other, err := topology.RebuildSide(e.Place, opts.Passive)
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 // service of l's plan, with as Canary the version it gets on the side name
 // designates (the side Rebuild rebuilds, see RebuildOptions.Passive) and as
 // Stable the version serving now and its side, by the records (no version
-// before the first release). It changes nothing.
+// before the first release). Where the rebuild is in place
+// (topology.Placement.RebuildsInPlace), both are on the rebuilt side. It
+// changes nothing.
 func RebuildTesting(ctx context.Context, e *Env, l *plan.Loaded, name string) ([]Tested, error) {
 	target, other, err := topology.RebuildSide(e.Place, name)
 	if err != nil {
@@ -30,6 +32,14 @@ func RebuildTesting(ctx context.Context, e *Env, l *plan.Loaded, name string) ([
 	records, err := store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the release records: %w", err)
+	}
+	if e.Place.RebuildsInPlace() {
+		// Both versions run on the rebuilt side, told apart by version.
+		out := make([]Tested, len(releases))
+		for i, r := range releases {
+			out[i] = Tested{Service: r.Service, Stable: Version{records[r.Service].Stable, target}, Canary: Version{r.Version, target}}
+		}
+		return out, nil
 	}
 	states := make(map[string]*ServiceState, len(releases))
 	for _, r := range releases {

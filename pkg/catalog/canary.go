@@ -86,13 +86,14 @@ var Rollback = step.Definition{
 // RebuildCluster rebuilds a passive cluster or namespace from a plan.
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
-	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
-	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
+	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green); rebuild gateway-routed-clusters' release cluster in place.",
+	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched (rebuilt in place: some services' stable subsets may already select the plan's version, every one of them ready). The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest.",
 	Inputs: append(append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
-		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace. Give this or namespace."},
+		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace; for gateway-routed-clusters the release cluster (stable), rebuilt in place. Give this or namespace."},
 		{Name: "namespace", Description: "Passive namespace to rebuild (blue-green-namespaces); the same as side."},
 		{Name: "switch", Description: "Switch roles once the rebuilt side is ready (and has passed its gate).", Type: step.Bool, Default: "true"},
+		{Name: "passive-replicas", Description: "Where the release side is rebuilt in place (gateway-routed-clusters), replicas the version each service served before keeps for instant rollback.", Type: step.Int, Default: "1"},
 		{Name: "analyze", Description: "Before switching, judge the rebuilt side on its metrics (canary.analysis, overridden by the analysis inputs), read by cluster where it is another cluster. It takes no user traffic yet: what reaches it (smoke tests, a load generator) is measured, and too little is inconclusive. Webhooks (the webhook input, canary.analysis.webhooks with phase switch) gate the switch without it.", Type: step.Bool},
 		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
@@ -100,7 +101,7 @@ var RebuildCluster = step.Definition{
 	}, verifyInputs...), AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "active", Description: "The side now active: its namespace, or between clusters its cluster."},
-		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster."},
+		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster; empty where both serve (gateway-routed-clusters)."},
 		{Name: "gate", Description: "What the gate before the switch said: pass, fail, or empty when none ran."},
 	},
 }

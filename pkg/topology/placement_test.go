@@ -190,7 +190,7 @@ func TestSupported(t *testing.T) {
 		{remote, "shift-weight", ""},
 		{remoteGW, "deploy-canary", ""},
 		{remoteGW, "promote", ""},
-		{remoteGW, "rebuild-cluster", "has no passive side to rebuild"},
+		{remoteGW, "rebuild-cluster", ""},
 		{remoteBG, "rebuild-cluster", ""},
 		{remoteBG, "deploy-canary", "has no canary side"},
 		{remoteAPCN, "rebuild-cluster", ""},
@@ -219,6 +219,8 @@ func TestRebuildSide(t *testing.T) {
 	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "blue"), target(config.RolePassive, "", "green")}})
 	bgc := place(config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RolePassive, "west", "shop")}})
 	single := place(config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}})
+	gw := place(config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{
+		target(config.RoleGateway, "gw", "shop"), target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
 	tests := []struct {
 		p          Placement
 		name       string
@@ -232,6 +234,12 @@ func TestRebuildSide(t *testing.T) {
 		{bgc, "shop", "", `"shop" names both sides of the blue-green-clusters topology; give "active" or "east" for one side, "passive" or "west" for the other`},
 		{bgns, "shop-test", "", `"shop-test" is not a side of the blue-green-namespaces topology: give "active" or "blue" for one side, "passive" or "green" for the other`},
 		{single, "shop", "", "has no passive side to rebuild"},
+		// Gateway-routed rebuilds its release cluster in place.
+		{gw, "east", "stable", "east"},
+		{gw, "stable", "stable", "east"},
+		{gw, "west", "", `"west" is the canary cluster of the gateway-routed-clusters topology, which each release's canaries replace: rebuild the release cluster, "stable" or "east"`},
+		{gw, "shop", "", `"shop" names both the release and the canary cluster`},
+		{gw, "gw", "", `"gw" is not the release cluster of the gateway-routed-clusters topology: give "stable" or "east"`},
 	}
 	for _, tt := range tests {
 		target, other, err := RebuildSide(tt.p, tt.name)

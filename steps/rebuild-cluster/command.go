@@ -47,7 +47,7 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
-	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch"), Gate: gate})
+	res, err := canary.Rebuild(ctx, o.Env, o.Plan, canary.RebuildOptions{Passive: side, Switch: s.Bool("switch"), PassiveReplicas: s.Int("passive-replicas"), Gate: gate})
 	end()
 	if res.Gate != "" {
 		s.SetOutput("gate", res.Gate)
