@@ -168,6 +168,11 @@ func (a *app) switches() bool { return a.Place.Canary == "" }
 // closes a release by rebuilding its passive cluster and switching to it.
 func (a *app) closesBySwitching() bool { return a.Place.Canary != "" && a.Place.Switch != "" }
 
+// closesInPlace reports whether the topology, after its canaries, closes
+// a release by rebuilding its release cluster from the plan in place
+// (gateway-routed-clusters).
+func (a *app) closesInPlace() bool { return a.Place.RebuildsInPlace() }
+
 // change writes a line into each named service's source (src/<service>/
 // CHANGES, standing in for code) and commits everything with message.
 // It returns the commit's hash.

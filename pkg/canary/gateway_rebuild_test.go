@@ -43,7 +43,9 @@ func gatewayRoutedRebuild(t *testing.T, separate bool) {
 	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
 	edgeGateway(t, f)
 	var check func(after string, want ...canarytest.Expect)
-	serves := func(service, version string) canarytest.Expect { return canarytest.ServesIn(service, rel, "shop", version) }
+	serves := func(service, version string) canarytest.Expect {
+		return canarytest.ServesIn(service, rel, "shop", version)
+	}
 	if separate {
 		m := f.WithSeparateMeshes(t, 8080)
 		check = func(after string, want ...canarytest.Expect) {
