@@ -82,7 +82,8 @@ func TestTopologyExamples(t *testing.T) {
 }
 
 // TestRolesCoverTheTopologies: for each topology example with Roles under
-// rbac/<topology>/, every step that drives the topology has its file, and
+// rbac/<topology>/ (rbac/<topology>-separate/: across separate meshes),
+// every step that drives the topology has its file, and
 // each of its Roles is for a namespace the topology uses.
 func TestRolesCoverTheTopologies(t *testing.T) {
 	entries, err := os.ReadDir("rbac")
@@ -101,7 +102,10 @@ func TestRolesCoverTheTopologies(t *testing.T) {
 	for _, dir := range dirs {
 		kind := filepath.Base(dir)
 		t.Run(kind, func(t *testing.T) {
-			file := filepath.Join("topologies", kind, "aviary.yaml")
+			// rbac/<topology>-separate holds the Roles of the topology's
+			// example across separate meshes.
+			example, separate := strings.CutSuffix(kind, "-separate")
+			file := filepath.Join("topologies", example, "aviary.yaml")
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatalf("rbac/%s has no topology example: %v", kind, err)
@@ -109,6 +113,12 @@ func TestRolesCoverTheTopologies(t *testing.T) {
 			c, err := config.Parse(file, data)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if separate {
+				c.Topology.Mesh = config.MeshSeparate
+				for i := range c.Topology.Targets {
+					c.Topology.Targets[i].Ingress = "192.0.2.1:80"
+				}
 			}
 			p, err := topology.Place(c.Topology, topology.Options{})
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,9 @@ import (
 // example config says (topologies/<kind>/aviary.yaml): every step the topology runs,
 // through a first release, a canary shifted and rolled back, another
 // promoted and rolled back, and, where the topology switches clusters,
-// rebuild-cluster both ways. A Role missing a rule the step needs makes
+// rebuild-cluster both ways (gateway-routed: its release cluster rebuilt in
+// place). gateway-routed-clusters runs as one mesh and across separate
+// meshes, with the Roles of rbac/gateway-routed-clusters-separate. A Role missing a rule the step needs makes
 // the step exit 3 ("the credentials lack a permission"), failing the test.
 //
 // delta-canary-cluster, rebuilt-canary-cluster (which shares its Roles) and
@@ -36,12 +39,25 @@ func TestClusterRolesRunTheSteps(t *testing.T) {
 	}
 	bin := stepBinaries(t)
 	for _, kind := range []config.TopologyKind{config.GatewayRoutedClusters, config.ActivePassiveCanaryNamespace} {
-		t.Run(string(kind), func(t *testing.T) { clusterRoles(t, bin, kind) })
+		t.Run(string(kind), func(t *testing.T) { clusterRoles(t, bin, exampleLayout(t, kind)) })
 	}
+	// Across separate meshes (the Roles of rbac/<topology>-separate): the
+	// ServiceEntries in the deciding cluster, the ingress Gateways,
+	// VirtualServices and subsets in the others.
+	t.Run(string(config.GatewayRoutedClusters)+"-separate", func(t *testing.T) {
+		layout := exampleLayout(t, config.GatewayRoutedClusters)
+		ingress := map[string]string{}
+		for i, tg := range layout.Topology.Targets {
+			if tg.Role != config.RoleGateway {
+				ingress[tg.Cluster] = fmt.Sprintf("192.0.2.%d:8080", 10+i)
+			}
+		}
+		clusterRoles(t, bin, canarytest.Separate(layout, ingress))
+	})
 }
 
-func clusterRoles(t *testing.T, bin string, kind config.TopologyKind) {
-	layout := exampleLayout(t, kind)
+func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
+	kind := layout.Topology.Kind
 	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
 	svcs := []canarytest.Service{{Name: "cart"}, {Name: "api", Content: "same"}}
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
@@ -82,6 +98,11 @@ func clusterRoles(t *testing.T, bin string, kind config.TopologyKind) {
 		passive, _ := p.Side(config.RolePassive)
 		run("rebuild-cluster", v2, map[string]string{"active": passive.Context, "passive": active.Context}, "--side=passive")
 		run("rebuild-cluster", v2, map[string]string{"active": passive.Context, "passive": active.Context}, "--side=active", "--switch=false")
+	}
+	if kind == config.GatewayRoutedClusters {
+		// The release closes: the release cluster rebuilt in place.
+		release := layout.Topology.Target(config.RoleStable).Cluster
+		run("rebuild-cluster", v3, map[string]string{"active": release, "passive": ""}, "--side=stable")
 	}
 }
 

@@ -168,6 +168,12 @@ func (a *app) switches() bool { return a.Place.Canary == "" }
 // closes a release by rebuilding its passive cluster and switching to it.
 func (a *app) closesBySwitching() bool { return a.Place.Canary != "" && a.Place.Switch != "" }
 
+// closesInPlace reports whether the topology, after its canaries, closes
+// a release by rebuilding its release cluster from the plan in place: the
+// design's gateway-routed-clusters does (any topology with a canary side
+// can, but the others' promote already leaves the stable side at the plan).
+func (a *app) closesInPlace() bool { return a.Place.Kind == config.GatewayRoutedClusters }
+
 // change writes a line into each named service's source (src/<service>/
 // CHANGES, standing in for code) and commits everything with message.
 // It returns the commit's hash.

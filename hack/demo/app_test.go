@@ -54,6 +54,9 @@ func TestLayouts(t *testing.T) {
 			if got := a.closesBySwitching(); got != (kind == config.ActivePassiveCanaryNamespace) {
 				t.Errorf("newApp(%s).closesBySwitching() = %v", kind, got)
 			}
+			if got := a.closesInPlace(); got != (kind == config.GatewayRoutedClusters) {
+				t.Errorf("newApp(%s).closesInPlace() = %v", kind, got)
+			}
 		})
 	}
 	if _, err := readLayout(root, "no-such-kind"); err == nil {

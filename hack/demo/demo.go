@@ -210,6 +210,12 @@ func (d *demo) acts() []act {
 			Close: true,
 		})
 	}
+	if d.app.closesInPlace() {
+		acts = append(acts, act{
+			Title: "the release closes: the release cluster rebuilt in place from the promoted plan, every service ready before the gateway's stable subsets move to it",
+			Close: true,
+		})
+	}
 	return acts
 }
 

@@ -192,7 +192,8 @@ func (d *demo) switchRelease(ctx context.Context, res *actResult, a act) error {
 // closeRelease closes the last promoted release of a topology that ends
 // its releases with a cluster switch: the passive cluster rebuilt from the
 // plan, ready first, and switched to; then the other cluster rebuilt from
-// it too, without switching, so that both are equal.
+// it too, without switching, so that both are equal. gateway-routed-clusters
+// rebuilds its release cluster from the plan in place instead.
 func (d *demo) closeRelease(ctx context.Context, res *actResult) error {
 	if d.promoted == "" {
 		return fmt.Errorf("no promoted release to close")
@@ -200,6 +201,16 @@ func (d *demo) closeRelease(ctx context.Context, res *actResult) error {
 	res.PlanRef, res.Version = d.promoted, d.promotedVersion
 	d.runner.vars = map[string]string{res.PlanRef: "PLAN"}
 	fmt.Fprintf(d.out, "\n   PLAN=%s  (%s, promoted in act 2)\n", res.PlanRef, res.Version)
+	if d.app.closesInPlace() {
+		if _, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(res.PlanRef, "--side=stable", "--timeout=2m")...); err != nil {
+			return err
+		}
+		if err := d.showRoutes(ctx); err != nil {
+			return err
+		}
+		res.Routes = d.lastRoutes
+		return nil
+	}
 	r, err := d.step(ctx, "rebuild-cluster", 0, d.kubeArgs(res.PlanRef, "--side=passive", "--timeout=2m")...)
 	if err != nil {
 		return err

@@ -34,7 +34,8 @@ type Options struct {
 	// stall.Transport(stall.DefaultTimeout). Each call is bounded by its
 	// webhook's timeout.
 	HTTPClient *http.Client
-	// Phase is what Check gates: PhaseStep (the default) or PhasePromotion.
+	// Phase is what Check gates: PhaseStep (the default), PhasePromotion
+	// or PhaseSwitch.
 	Phase Phase
 	// OnMeasurement, if set, is called after every measurement, from the
 	// goroutine running Check; for progress lines.
@@ -335,7 +336,7 @@ func (a *Analyzer) callWebhooks(ctx context.Context, n, weight int) error {
 		for _, t := range a.targets {
 			body := WebhookRequest{
 				Name: w.Name, Phase: a.opts.Phase, Service: t.Service,
-				Namespace: t.Canary.Namespace, Version: t.Canary.Version,
+				Namespace: t.Canary.Namespace, Version: t.Canary.Version, Cluster: t.Canary.Cluster,
 				Weight: weight, Metadata: w.Metadata,
 			}
 			start := a.opts.Now()

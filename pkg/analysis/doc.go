@@ -49,7 +49,8 @@
 // one pass, fewer failures than the limit and no hold left open.
 //
 // After the metrics pass, the webhooks of the phase (PhaseStep before each
-// traffic increase, PhasePromotion before promotion) are POSTed a
+// traffic increase, PhasePromotion before promotion, PhaseSwitch before
+// rebuild-cluster switches to the side it rebuilt) are POSTed a
 // WebhookRequest; anything but a 2xx within the timeout fails the gate.
 //
 // A failed step makes Check return an error wrapping outcome.Negative and
@@ -80,5 +81,5 @@
 // Prometheus HTTP API, so that importers of the settings alone (the step
 // catalog, the release config) do not link the client. The steps'
 // stepgate package (steps/internal/stepgate) wires an Analyzer into the
-// shift-weight and promote steps.
+// shift-weight, promote and rebuild-cluster steps.
 package analysis

@@ -85,8 +85,11 @@ func (s Settings) describe() string {
 
 func writeStep(b *strings.Builder, s StepReport) {
 	title := fmt.Sprintf("weight %d%%", s.Weight)
-	if s.Phase == PhasePromotion {
+	switch s.Phase {
+	case PhasePromotion:
 		title = fmt.Sprintf("before promotion (weight %d%%)", s.Weight)
+	case PhaseSwitch:
+		title = "before the switch to the rebuilt side"
 	}
 	fmt.Fprintf(b, "\n#### Step %d: %s — %s\n\n", s.Step, title, statusWord(s.Status))
 	if s.Reason != "" {

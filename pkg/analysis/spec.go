@@ -27,6 +27,7 @@ const (
 	Ignore         = config.Ignore
 	PhaseStep      = config.PhaseStep
 	PhasePromotion = config.PhasePromotion
+	PhaseSwitch    = config.PhaseSwitch
 
 	DefaultInterval       = config.DefaultInterval
 	DefaultMeasurements   = config.DefaultMeasurements

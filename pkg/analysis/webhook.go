@@ -21,6 +21,10 @@ type WebhookRequest struct {
 	Service   string `json:"service"`
 	Namespace string `json:"namespace"`
 	Version   string `json:"version,omitempty"`
+	// Cluster is the Istio cluster ID of the cluster the version under
+	// test runs in, when the topology tells its sides apart by cluster and
+	// the ID is known (see Side.Cluster).
+	Cluster string `json:"cluster,omitempty"`
 	// Weight is the canary's current weight in percent: the weight just
 	// analysed, before the next increase or before promotion.
 	Weight   int               `json:"weight"`

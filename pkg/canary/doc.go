@@ -1,7 +1,8 @@
 // Package canary runs a release on the places its topology names: deploy
 // the changed services on the canary side, shift traffic to them, promote
-// them, or roll them back; or rebuild a passive side whole and switch to it.
-// The steps deploy-canary, shift-weight, promote, rollback and
+// them, or roll them back; or rebuild a passive side whole and switch to it
+// (or, for gateway-routed-clusters, rebuild the release side in place), once
+// it is ready and its optional gate (Gate) lets it through. The steps deploy-canary, shift-weight, promote, rollback and
 // rebuild-cluster are thin commands over Deploy, Shift, Promote, Rollback
 // and Rebuild.
 //

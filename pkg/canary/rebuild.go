@@ -25,6 +25,14 @@ type RebuildOptions struct {
 	// rollback to move on (see beginSwitch).
 	Stepped       bool
 	InitialWeight int
+	// PassiveReplicas is how many replicas a version replaced in place
+	// keeps (see Rebuild); 0 scales it to zero.
+	PassiveReplicas int
+	// Gate, when set, judges the rebuilt side once it is ready and before
+	// any traffic is switched to it, at weight 0 (see RebuildTesting for
+	// what it judges); a refusal switches nothing and is a negative
+	// outcome. It is consulted with or without Switch.
+	Gate Gate
 }
 
 // Rebuilt says which side serves after Rebuild, by name: the namespace
@@ -35,16 +43,31 @@ type Rebuilt struct {
 	// Switching, after a stepped switch began, is the side being
 	// switched to (the passive one meanwhile).
 	Switching string
+	// Gate is what the gate said, GatePassed or GateFailed; empty when
+	// none was consulted.
+	Gate string
 	Result
 }
 
 // Rebuild is the blue/green of a topology with a passive side: it applies
 // every service of the plan to the passive side, waits until all are
-// ready, removes what the plan no longer runs there, and with Switch
+// ready, removes what the plan no longer runs there, asks the gate, if
+// any, about the rebuilt side, and with Switch
 // routes all of each service's requests to the rebuilt side, recording it
 // as the active one. The route stays where the topology placed it, so
-// that clients keep one address whichever side serves.
+// that clients keep one address whichever side serves. A topology whose
+// release side serves while it is rebuilt (gateway-routed-clusters) is
+// rebuilt in place instead, with no switch (see rebuildInPlace).
 func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (Rebuilt, error) {
+	if e.Place.RebuildsInPlace() {
+		if _, _, err := topology.RebuildSide(e.Place, opts.Passive); err != nil {
+			return Rebuilt{}, err
+		}
+		if opts.Stepped {
+			return Rebuilt{}, outcome.Invalidf("switch stepped: topology %s rebuilds its release side in place, with nothing to switch", e.Place.Kind)
+		}
+		return rebuildInPlace(ctx, e, l, opts)
+	}
 	stable, passive, _ := e.Place.BlueGreen()
 	target, other, err := topology.RebuildSide(e.Place, opts.Passive)
 	if err != nil {
@@ -102,6 +125,12 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 		}
 	}
 	out := Rebuilt{Active: serving.Name(target), Passive: target.Name(serving), Result: Result{Rows: rows}}
+	// A re-run after the switch finds target serving: its gate ran then.
+	if serving.Role != target.Role {
+		if err := e.gateRebuilt(ctx, opts.Gate, target, other, &out); err != nil {
+			return out, err
+		}
+	}
 	if opts.Stepped {
 		return e.beginSwitch(ctx, rel, releases, serving, target, opts.InitialWeight, out)
 	}
@@ -115,7 +144,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return out, err
 	}
-	return Rebuilt{Active: target.Name(other), Passive: other.Name(target), Result: Result{Rows: rows}}, nil
+	return Rebuilt{Active: target.Name(other), Passive: other.Name(target), Gate: out.Gate, Result: Result{Rows: rows}}, nil
 }
 
 // servingSide is the side serving, by the records: the side they name,

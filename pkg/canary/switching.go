@@ -68,7 +68,7 @@ func (e *Env) beginSwitch(ctx context.Context, rel *release, releases []Release,
 		}
 	}
 	// Every service went straight to target: the switch is complete.
-	return Rebuilt{Active: target.Name(serving), Passive: serving.Name(target), Result: Result{Rows: rows}}, nil
+	return Rebuilt{Active: target.Name(serving), Passive: serving.Name(target), Gate: out.Gate, Result: Result{Rows: rows}}, nil
 }
 
 // loadSwitch reads where the plan's stepped switch stands and, while it

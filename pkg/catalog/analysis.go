@@ -3,7 +3,8 @@ package catalog
 import "github.com/aviary-cd/aviary/pkg/step"
 
 // AnalysisInputs are the step inputs that override the release config's
-// canary.analysis settings, for the shift-weight and promote steps. None has
+// canary.analysis settings, for the shift-weight, promote and
+// rebuild-cluster steps. None has
 // a default of its own: an input left empty keeps the config's value, and
 // the config's default (see analysis.Spec.WithDefaults) applies when neither sets it.
 var AnalysisInputs = []step.Input{
@@ -17,6 +18,6 @@ var AnalysisInputs = []step.Input{
 	{Name: "compare-stable", Description: "Compare with stable over the same window: a canary that misses a threshold passes if its success rate is at most 1 point below stable's and its p99 at most 1.2 times stable's.", Type: step.Bool},
 	{Name: "inconclusive", Description: "What an inconclusive measurement does: hold (keep measuring; fail if the step ends held) or fail (count it as failed). Default hold."},
 	{Name: "analysis-on-error", Description: "What a measurement that cannot query Prometheus does: fail (count it as failed), hold or ignore. Default fail."},
-	{Name: "webhook", Description: "URL POSTed before each traffic increase and before promotion; anything but a 2xx answer within 10s fails the gate and rolls back.", Secret: true},
+	{Name: "webhook", Description: "URL POSTed before each traffic increase, before promotion, and by rebuild-cluster before it switches; anything but a 2xx answer within 10s fails the gate: traffic goes back to stable, or is not switched.", Secret: true},
 	{Name: "analysis-report", Description: "File to write the analysis report to, as JSON (every measurement, metric, threshold and verdict); empty writes none."},
 }

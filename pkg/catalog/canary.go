@@ -15,7 +15,7 @@ var (
 // DeployCanary puts the plan's new versions beside the stable ones.
 var DeployCanary = step.Definition{
 	Name:        "deploy-canary",
-	Description: "Deploy the plan's changed services on the topology's canary side (beside stable, or in the canary namespace) and route a first weight to them through Istio.",
+	Description: "Deploy the plan's changed services on the topology's canary side (beside stable, or in the canary namespace) and route a first weight to them through Istio; on a blue/green, rebuild the side that does not serve and begin a stepped switch to it.",
 	Leaves:      "The new versions' Deployments and the services' other objects may be applied with no route changed yet, or some services routed to their canary at the initial weight and others not; no route ever points at a Deployment that is not ready. The namespace lock is released, or expires after lock-ttl when the API server cannot be reached. A re-run applies what is missing and keeps the weight a service already has.",
 	Inputs: append([]step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
@@ -86,22 +86,25 @@ var Rollback = step.Definition{
 // RebuildCluster rebuilds a passive cluster or namespace from a plan.
 var RebuildCluster = step.Definition{
 	Name:        "rebuild-cluster",
-	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green).",
-	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched. The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest. With switch stepped, some services may have both sides on their route, the rebuilt one at the initial weight, and others not yet; a re-run begins the rest and keeps the weight in effect.",
-	Inputs: append([]step.Input{
+	Description: "Rebuild a passive cluster or namespace from a plan and switch roles (blue/green), at once or stepped; rebuild gateway-routed-clusters' release cluster in place.",
+	Leaves:      "The passive side may be partly rebuilt, with the active one still serving all traffic: routes are switched only once every rebuilt Deployment is ready, and with several services some may already be switched (rebuilt in place: some services' stable subsets may already select the plan's version, every one of them ready). The lock (in the cluster holding the route) is released, or expires after lock-ttl. A re-run applies what is missing and switches the rest. With switch stepped, some services may have both sides on their route, the rebuilt one at the initial weight, and others not yet; a re-run begins the rest and keeps the weight in effect.",
+	Inputs: append(append([]step.Input{
 		planInput, kubeconfigInput, contextInput,
-		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace. Give this or namespace."},
+		{Name: "side", Description: "The passive side to rebuild: its target role (passive, active, stable), its cluster (kubeconfig context) or its namespace; for gateway-routed-clusters the release cluster (stable), rebuilt in place. Give this or namespace."},
 		{Name: "namespace", Description: "Passive namespace to rebuild (blue-green-namespaces); the same as side."},
-		{Name: "switch", Description: "How to switch roles once the rebuilt side is ready: true (all traffic at once), false (not at all), or stepped (the route gets both sides, the rebuilt one at initial-weight; shift-weight moves traffic to it, gated by the analysis, promote completes the switch, rollback undoes it).", Default: "true"},
+		{Name: "switch", Description: "How to switch roles once the rebuilt side is ready (and has passed its gate): true (all traffic at once), false (not at all), or stepped (the route gets both sides, the rebuilt one at initial-weight; shift-weight moves traffic to it, gated by the analysis, promote completes the switch, rollback undoes it).", Default: "true"},
 		{Name: "initial-weight", Description: "With switch stepped, the rebuilt side's share of traffic in percent (0-100) to begin with; unset takes the release config's canary.initialWeight, else 0.", Type: step.Int},
+		{Name: "passive-replicas", Description: "Where the release side is rebuilt in place (gateway-routed-clusters), replicas the version each service served before keeps for instant rollback.", Type: step.Int, Default: "1"},
+		{Name: "analyze", Description: "Before switching, judge the rebuilt side on its metrics (canary.analysis, overridden by the analysis inputs), read by cluster where it is another cluster. It takes no user traffic yet: what reaches it (smoke tests, a load generator) is measured, and too little is inconclusive. Webhooks (the webhook input, canary.analysis.webhooks with phase switch) gate the switch without it.", Type: step.Bool},
 		timeoutInput, lockTTLInput, holderInput, lockWaitInput,
 		insecureInput, registryUsernameInput, registryPasswordInput, registryHostInput,
 		requestTimeoutInput, stepTimeoutInput,
-	}, verifyInputs...),
+	}, verifyInputs...), AnalysisInputs...),
 	Outputs: []step.Output{
 		{Name: "active", Description: "The side now active: its namespace, or between clusters its cluster."},
-		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster."},
+		{Name: "passive", Description: "The side now passive: its namespace, or between clusters its cluster; empty where both serve (gateway-routed-clusters)."},
 		{Name: "switching", Description: "With switch stepped, the side being switched to (passive until promote completes the switch); empty otherwise."},
+		{Name: "gate", Description: "What the gate before the switch said: pass, fail, or empty when none ran."},
 	},
 }
 

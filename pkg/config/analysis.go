@@ -111,8 +111,10 @@ type Webhook struct {
 	// Timeout bounds one call. Default 10s.
 	Timeout Duration `json:"timeout,omitzero" yaml:"timeout,omitempty"`
 	// Phases are the moments the webhook is called: step (before each
-	// traffic increase) and promotion. Default both.
-	Phases []Phase `json:"phases,omitempty" yaml:"phases,omitempty" jsonschema:"enum=step,enum=promotion"`
+	// traffic increase), promotion, and switch (before rebuild-cluster
+	// switches traffic to the side it rebuilt). Default step and
+	// promotion.
+	Phases []Phase `json:"phases,omitempty" yaml:"phases,omitempty" jsonschema:"enum=step,enum=promotion,enum=switch"`
 	// Metadata is passed through in the request body.
 	Metadata map[string]string `json:"metadata,omitempty" yaml:"metadata,omitempty"`
 }
@@ -140,6 +142,9 @@ const (
 	PhaseStep Phase = "step"
 	// PhasePromotion is before the canary is promoted.
 	PhasePromotion Phase = "promotion"
+	// PhaseSwitch is before rebuild-cluster switches traffic to the side
+	// it rebuilt, once that side is ready.
+	PhaseSwitch Phase = "switch"
 )
 
 // The analysis defaults.

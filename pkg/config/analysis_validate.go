@@ -200,8 +200,8 @@ func (w Webhook) problems(prefix string, names map[string]bool, l *analysisProbl
 		l.add(prefix+"timeout", "", "%v is negative", w.Timeout.Duration)
 	}
 	for _, p := range w.Phases {
-		if p != PhaseStep && p != PhasePromotion {
-			l.add(prefix+"phases", "", "%q is not one of step, promotion", p)
+		if p != PhaseStep && p != PhasePromotion && p != PhaseSwitch {
+			l.add(prefix+"phases", "", "%q is not one of step, promotion, switch", p)
 		}
 	}
 }

@@ -185,17 +185,18 @@ func TestSupported(t *testing.T) {
 		{bgns, "shift-weight", ""},
 		{bgns, "promote", ""},
 		{bgns, "rollback", ""},
-		{bgns, "deploy-canary", "has no canary side; it releases with rebuild-cluster"},
-		{single, "rebuild-cluster", "has no passive side to rebuild"},
+		{bgns, "deploy-canary", ""},
+		{single, "rebuild-cluster", ""},
+		{canaryNS, "rebuild-cluster", ""},
 		{delta, "deploy-canary", ""},
 		{delta, "promote", ""},
-		{delta, "rebuild-cluster", "has no passive side to rebuild"},
+		{delta, "rebuild-cluster", ""},
 		{remote, "shift-weight", ""},
 		{remoteGW, "deploy-canary", ""},
 		{remoteGW, "promote", ""},
-		{remoteGW, "rebuild-cluster", "has no passive side to rebuild"},
+		{remoteGW, "rebuild-cluster", ""},
 		{remoteBG, "rebuild-cluster", ""},
-		{remoteBG, "deploy-canary", "has no canary side"},
+		{remoteBG, "deploy-canary", ""},
 		{remoteBG, "shift-weight", ""},
 		{remoteAPCN, "rebuild-cluster", ""},
 		{remoteAPCN, "deploy-canary", ""},
@@ -223,6 +224,8 @@ func TestRebuildSide(t *testing.T) {
 	bgns := place(config.Topology{Kind: config.BlueGreenNamespaces, Targets: []config.Target{target(config.RoleActive, "", "blue"), target(config.RolePassive, "", "green")}})
 	bgc := place(config.Topology{Kind: config.BlueGreenClusters, Targets: []config.Target{target(config.RoleActive, "east", "shop"), target(config.RolePassive, "west", "shop")}})
 	single := place(config.Topology{Kind: config.SingleCluster, Targets: []config.Target{target(config.RoleRelease, "", "shop")}})
+	gw := place(config.Topology{Kind: config.GatewayRoutedClusters, Targets: []config.Target{
+		target(config.RoleGateway, "gw", "shop"), target(config.RoleStable, "east", "shop"), target(config.RoleCanary, "west", "shop")}})
 	tests := []struct {
 		p          Placement
 		name       string
@@ -235,7 +238,15 @@ func TestRebuildSide(t *testing.T) {
 		{bgc, "active", "active", "east"},
 		{bgc, "shop", "", `"shop" names both sides of the blue-green-clusters topology; give "active" or "east" for one side, "passive" or "west" for the other`},
 		{bgns, "shop-test", "", `"shop-test" is not a side of the blue-green-namespaces topology: give "active" or "blue" for one side, "passive" or "green" for the other`},
-		{single, "shop", "", "has no passive side to rebuild"},
+		// A topology with a canary side rebuilds its stable side in
+		// place; single-cluster's one namespace names it.
+		{single, "shop", "release", "shop"},
+		{single, "release", "release", "shop"},
+		{gw, "east", "stable", "east"},
+		{gw, "stable", "stable", "east"},
+		{gw, "west", "", `"west" is the canary side of the gateway-routed-clusters topology, which each release's canaries replace: rebuild the stable side, "stable" or "east"`},
+		{gw, "shop", "", `"shop" names both the stable and the canary side`},
+		{gw, "gw", "", `"gw" is not the stable side of the gateway-routed-clusters topology: give "stable" or "east"`},
 	}
 	for _, tt := range tests {
 		target, other, err := RebuildSide(tt.p, tt.name)

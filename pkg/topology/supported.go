@@ -10,9 +10,10 @@ var canarySteps = []string{"deploy-canary", "shift-weight", "promote", "rollback
 
 // Supported reports whether step can drive placement p today, as an Invalid
 // error saying what it would need when it cannot. The canary steps drive a
-// placement with a canary side, rebuild-cluster one with a passive side;
-// shift-weight, promote and rollback also drive a blue/green without a
-// canary side, moving its stepped switch (see SteppedSwitch).
+// placement with a canary side, rebuild-cluster one with a passive side or
+// one rebuilt in place (see Placement.RebuildsInPlace); the canary steps
+// also drive a blue/green without a canary side, moving its stepped switch
+// (see SteppedSwitch).
 // Sides and routes in several clusters are driven as one mesh (cluster
 // subsets: Istio multi-primary or primary-remote across the clusters) or
 // as separate meshes (a remote host per other cluster, reached through its
@@ -31,7 +32,7 @@ func Supported(p Placement, step string) error {
 		return nil
 	}
 	if step == "rebuild-cluster" {
-		if _, ok := p.Part(config.PartPassive); !ok {
+		if _, ok := p.Part(config.PartPassive); !ok && !p.RebuildsInPlace() {
 			return outcome.Invalidf("%s: topology %s has no passive side to rebuild; it releases with deploy-canary, shift-weight and promote", step, p.Kind)
 		}
 		return nil

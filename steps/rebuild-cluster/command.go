@@ -10,6 +10,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/step"
 	"github.com/aviary-cd/aviary/pkg/traffic"
 	"github.com/aviary-cd/aviary/steps/internal/canarystep"
+	"github.com/aviary-cd/aviary/steps/internal/stepgate"
 )
 
 func run(ctx context.Context, s *step.Session) error {
@@ -44,19 +45,35 @@ func run(ctx context.Context, s *step.Session) error {
 		return err
 	}
 	defer done()
-	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
+	// The gate is built, and its queries checked, before anything is
+	// applied.
+	gate, err := stepgate.NewRebuild(ctx, s, o, side, s.Bool("analyze"))
+	if err != nil {
+		return err
+	}
 	if opts.Stepped && !s.IsSet("initial-weight") {
 		opts.InitialWeight = o.Plan.Plan.Config.Canary.InitialWeight
 	}
-	opts.Passive = side
+	opts.Passive, opts.PassiveReplicas, opts.Gate = side, s.Int("passive-replicas"), gate
+	end := s.Group(fmt.Sprintf("rebuild-cluster %s into %s", o.Plan.Plan.Version, side))
 	res, err := canary.Rebuild(ctx, o.Env, o.Plan, opts)
 	end()
+	if res.Gate != "" {
+		s.SetOutput("gate", res.Gate)
+		defer stepgate.Report(s, gate)
+	}
+	if res.Active != "" {
+		s.SetOutput("active", res.Active)
+		s.SetOutput("passive", res.Passive)
+		s.SetOutput("switching", res.Switching)
+	}
 	if err != nil {
+		if res.Gate == canary.GateFailed {
+			s.Summary(fmt.Sprintf("### rebuild-cluster %s: not switched\n\n%s rebuilt, but its gate refused the switch: %s\n\n%s",
+				markdown.Text(o.Plan.Plan.Version), markdown.Code(side), markdown.Text(err.Error()), res.Markdown()))
+		}
 		return canary.LockLost(ctx, err)
 	}
-	s.SetOutput("active", res.Active)
-	s.SetOutput("passive", res.Passive)
-	s.SetOutput("switching", res.Switching)
 	switching := ""
 	if res.Switching != "" {
 		switching = fmt.Sprintf(", switching to %s step by step", markdown.Code(res.Switching))

@@ -77,7 +77,10 @@ func Spec(get func(name string) string, base analysis.Spec) (analysis.Spec, erro
 		s.OnError = analysis.Policy(v)
 	}
 	if v := strings.TrimSpace(get("webhook")); v != "" {
-		s.Webhooks = append(append([]analysis.Webhook(nil), s.Webhooks...), analysis.Webhook{Name: "webhook", URL: v})
+		// The input is the gate of the step it is given to, whichever
+		// phase that step gates.
+		all := []analysis.Phase{analysis.PhaseStep, analysis.PhasePromotion, analysis.PhaseSwitch}
+		s.Webhooks = append(append([]analysis.Webhook(nil), s.Webhooks...), analysis.Webhook{Name: "webhook", URL: v, Phases: all})
 	}
 	if len(errs) > 0 {
 		return analysis.Spec{}, outcome.Invalid(fmt.Errorf("analysis inputs: %w", errors.Join(errs...)))

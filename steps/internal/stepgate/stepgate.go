@@ -1,9 +1,11 @@
 // Package stepgate builds the metric analysis that gates the shift-weight
-// and promote steps: settings from the plan's release config overridden by
-// the step's inputs (Spec), the services in canary read from their records
-// with the side each version runs on, progress lines while it measures, and
-// its report in the step summary and, when asked, a JSON file. The steps
-// call New before moving traffic and Report when done.
+// and promote steps and rebuild-cluster's switch: settings from the plan's
+// release config overridden by the step's inputs (Spec), the services in
+// canary (or, for rebuild-cluster, the rebuilt side's) read from their
+// records with the side each version runs on, progress lines while it
+// measures, and its report in the step summary and, when asked, a JSON
+// file. The steps call New (NewRebuild) before moving traffic and Report
+// when done.
 package stepgate
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/aviary-cd/aviary/pkg/analysis/prom"
 	"github.com/aviary-cd/aviary/pkg/canary"
 	"github.com/aviary-cd/aviary/pkg/config"
+	"github.com/aviary-cd/aviary/pkg/outcome"
 	"github.com/aviary-cd/aviary/pkg/stall"
 	"github.com/aviary-cd/aviary/pkg/step"
 )
@@ -55,7 +58,66 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 	if len(tested) == 0 {
 		return nil, nil
 	}
-	targets, sources, err := targetsOf(tested, MetricsOf(o.Plan.Plan.Config.Topology), spec.PrometheusURL)
+	a, err := build(ctx, s, spec, tested, MetricsOf(o.Plan.Plan.Config.Topology), phase)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Enabled() {
+		s.Warning("no metric analysis is configured (no prometheus-url, no webhook): traffic steps are not gated")
+	}
+	if err := a.Preflight(ctx); err != nil {
+		return nil, fmt.Errorf("checking the analysis queries before moving traffic: %w", err)
+	}
+	return &Gate{a}, nil
+}
+
+// NewRebuild builds the gate rebuild-cluster consults before it switches
+// to the side it rebuilds (side, as the step's side input names it): every
+// service of o's plan, the rebuilt side's version as the canary and the
+// serving one as stable (canary.RebuildTesting), with the webhooks of
+// PhaseSwitch and, only when metrics is true (the analyze input), the
+// metric analysis, read as New reads it. The rebuilt side takes no user
+// traffic before the switch, so metrics are opt-in: the release config's
+// Prometheus alone does not turn them on. It returns a nil gate, and no
+// error, when neither webhooks nor metrics apply; metrics asked for with
+// no Prometheus known is outcome.Invalid.
+func NewRebuild(ctx context.Context, s *step.Session, o *canary.Opened, side string, metrics bool) (canary.Gate, error) {
+	spec, err := Spec(s.String, fromConfig(o.Plan.Plan.Config.Canary.Analysis))
+	if err != nil {
+		return nil, err
+	}
+	where := MetricsOf(o.Plan.Plan.Config.Topology)
+	if !metrics {
+		spec.PrometheusURL = ""
+		for role, m := range where {
+			m.PrometheusURL = ""
+			where[role] = m
+		}
+	}
+	tested, err := canary.RebuildTesting(ctx, o.Env, o.Plan, side)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, s, spec, tested, where, analysis.PhaseSwitch)
+	if err != nil {
+		return nil, err
+	}
+	if metrics && !a.Spec().MetricsEnabled() {
+		return nil, outcome.Invalidf("analyze: no Prometheus to read the rebuilt side's metrics from: give prometheus-url, canary.analysis.prometheusURL or the targets' prometheusURL")
+	}
+	if !a.Enabled() {
+		return nil, nil
+	}
+	if err := a.Preflight(ctx); err != nil {
+		return nil, fmt.Errorf("checking the analysis queries before rebuilding: %w", err)
+	}
+	return &Gate{a}, nil
+}
+
+// build is the analyzer of tested at phase, each side read from its
+// target's Prometheus (where) or spec's.
+func build(ctx context.Context, s *step.Session, spec analysis.Spec, tested []canary.Tested, where map[config.Role]Metrics, phase analysis.Phase) (*analysis.Analyzer, error) {
+	targets, sources, err := targetsOf(tested, where, spec.PrometheusURL)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +135,7 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 	opts.HTTPClient = &http.Client{Transport: stall.Transport(timeout)}
 	if spec.MetricsEnabled() {
 		rt := stall.Transport(queryTimeout(timeout, spec.Interval.Duration))
+		var err error
 		if opts.Querier, err = prom.New(spec.PrometheusURL, rt); err != nil {
 			return nil, err
 		}
@@ -83,17 +146,7 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 			}
 		}
 	}
-	a, err := analysis.New(spec, targets, opts)
-	if err != nil {
-		return nil, err
-	}
-	if !a.Enabled() {
-		s.Warning("no metric analysis is configured (no prometheus-url, no webhook): traffic steps are not gated")
-	}
-	if err := a.Preflight(ctx); err != nil {
-		return nil, fmt.Errorf("checking the analysis queries before moving traffic: %w", err)
-	}
-	return &Gate{a}, nil
+	return analysis.New(spec, targets, opts)
 }
 
 // queryTimeout bounds one try of a Prometheus query: the request timeout,
