@@ -20,7 +20,8 @@ import (
 // clusters: three control planes, istiod for the gateway cluster with a
 // remote secret for the two others), and checks where it leaves the
 // clusters: act 2 promotes every service (into the release cluster), act
-// 3's faulty canary is rolled back by the analysis. The other topologies
+// 3's faulty canary is rolled back by the analysis, and gateway-routed-
+// clusters' act 4 rebuilds the release cluster in place. The other topologies
 // run the same way by hand (make demo TOPOLOGY=<kind>).
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
@@ -48,8 +49,15 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 	if err != nil {
 		t.Fatalf("run() = %v", err)
 	}
-	if len(res.Acts) != 3 {
-		t.Fatalf("run() ran %d acts, want 3", len(res.Acts))
+	// gateway-routed-clusters closes the release in a fourth act: the
+	// release cluster rebuilt in place from the promoted plan.
+	closes := kind == config.GatewayRoutedClusters
+	wantActs := 3
+	if closes {
+		wantActs = 4
+	}
+	if len(res.Acts) != wantActs {
+		t.Fatalf("run() ran %d acts, want %d", len(res.Acts), wantActs)
 	}
 
 	t.Run("outputs", func(t *testing.T) {
@@ -72,8 +80,8 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 		}
 		for _, s := range stepNames {
 			if s == "rebuild-cluster" {
-				if seen[s] != 0 {
-					t.Errorf("rebuild-cluster ran %d times; %s has no passive side", seen[s], kind)
+				if closes != (seen[s] != 0) {
+					t.Errorf("rebuild-cluster ran %d times for %s; want it only where the release closes in place", seen[s], kind)
 				}
 				continue
 			}
@@ -110,6 +118,21 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 			}
 		}
 	})
+
+	if closes {
+		t.Run("act 4 rebuilt the release cluster in place", func(t *testing.T) {
+			a := res.Acts[3]
+			want := canary.VersionValue(res.Acts[1].Version)
+			if a.Version != res.Acts[1].Version || len(a.Routes) != 3 {
+				t.Fatalf("act 4 closed %s with %d VirtualServices, want %s and 3", a.Version, len(a.Routes), res.Acts[1].Version)
+			}
+			for _, r := range a.Routes {
+				if r.Stable != want || r.StableWeight != 100 || r.CanaryWeight != 0 {
+					t.Errorf("after the close, %s: stable %q at %d%%, canary at %d%%; want stable %q at 100%%", r.Service, r.Stable, r.StableWeight, r.CanaryWeight, want)
+				}
+			}
+		})
+	}
 
 	t.Run("act 3 rolled back", func(t *testing.T) {
 		a := res.Acts[2]
