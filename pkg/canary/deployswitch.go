@@ -3,9 +3,6 @@ package canary
 import (
 	"context"
 
-	"github.com/aviary-cd/aviary/pkg/config"
-	"github.com/aviary-cd/aviary/pkg/outcome"
-
 	"github.com/aviary-cd/aviary/pkg/plan"
 )
 
@@ -15,9 +12,6 @@ import (
 // with switch stepped does, for shift-weight, promote and rollback to move
 // on. A re-run finds the switch begun and keeps the weight in effect.
 func (e *Env) deploySwitch(ctx context.Context, l *plan.Loaded, weight int) (Result, error) {
-	if e.Place.Switch == config.RemoteHost {
-		return Result{}, outcome.Invalidf("deploy-canary: the %s topology across separate meshes switches at once only: release it with rebuild-cluster (switch true), or use one mesh", e.Place.Kind)
-	}
 	idle, done, err := e.idleSide(ctx, l)
 	if err != nil || done.Rows != nil {
 		return done, err

@@ -24,6 +24,11 @@ func Supported(p Placement, step string) error {
 			continue
 		}
 		if movesSwitch(p, step) {
+			if p.Switch == config.RemoteHost {
+				// Each side's ingress gateway routes to one subset, which a
+				// stepped switch would rename halfway.
+				return outcome.Invalidf("%s: the %s topology across separate meshes switches at once only: release it with rebuild-cluster (switch true), or use one mesh for a stepped switch", step, p.Kind)
+			}
 			return nil
 		}
 		if _, ok := p.Part(config.PartCanary); !ok {

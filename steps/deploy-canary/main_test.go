@@ -83,9 +83,10 @@ func deployWithItsRole(t *testing.T, layout canarytest.Layout) {
 	}
 }
 
-// TestRefusedTopology: a topology the step cannot drive (blue-green
-// clusters: no canary side, it releases with rebuild-cluster) exits 2
-// saying what it would need, before any cluster is contacted.
+// TestRefusedTopology: a mode the step cannot drive (a stepped switch of
+// blue-green-clusters across separate meshes, which switch at once with
+// rebuild-cluster) exits 2 saying what would do, before any cluster is
+// contacted.
 func TestRefusedTopology(t *testing.T) {
 	f := canarytest.Start(t, "shop")
 	blueGreen := func(c *config.Config) {
@@ -96,7 +97,7 @@ func TestRefusedTopology(t *testing.T) {
 	}
 	rel := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, blueGreen)
 	r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+rel.Ref, "--kubeconfig="+f.Cluster.Kubeconfig, "--holder=test")
-	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "has no canary side; it releases with rebuild-cluster") {
+	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "across separate meshes switches at once only: release it with rebuild-cluster (switch true)") {
 		t.Errorf("deploy-canary of a blue-green-clusters plan = exit %d, want %d saying what it needs\n%s", r.Code, step.ExitInvalid, r.Stderr)
 	}
 }
