@@ -124,17 +124,26 @@ func (e *Env) followRecords(ctx context.Context, l *plan.Loaded) error {
 	if _, _, ok := e.Place.Switched(config.RolePassive); !ok {
 		return nil
 	}
-	store, err := e.store(ctx)
+	records, names, err := e.planRecords(ctx, l)
 	if err != nil {
 		return err
 	}
+	return e.follow(records, names)
+}
+
+// planRecords reads the release records and names the plan's services.
+func (e *Env) planRecords(ctx context.Context, l *plan.Loaded) (map[string]Record, []string, error) {
+	store, err := e.store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	records, err := store.Load(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	names := make([]string, len(l.Plan.Services))
 	for i, s := range l.Plan.Services {
 		names[i] = s.Name
 	}
-	return e.follow(records, names)
+	return records, names, nil
 }

@@ -111,16 +111,8 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, passive int3
 	// The promoted Deployment carries no role, as a first release's and a
 	// canary's do: one that had a role (retired by a rollback, say) loses
 	// it; one without is not written.
-	if d := st.Deployment(rel.stable, r.Version); d != nil {
-		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, ""); err != nil {
-			return err
-		}
-	}
-	if d := st.Deployment(rel.stable, previous); d != nil && previous != r.Version {
-		if err := e.scale(ctx, rel.stable, d, passive, DeploymentPassive); err != nil {
-			return err
-		}
-		row.Note = fmt.Sprintf("%s passive with %d replicas", previous, passive)
+	if err := e.keepPassive(ctx, rel, st, r.Version, previous, passive, row); err != nil {
+		return err
 	}
 	if !rel.sameSide() {
 		if err := e.prune(ctx, st, rel.canary); err != nil {
@@ -176,4 +168,22 @@ func (e *Env) gatePromotion(ctx context.Context, rel *release, gate Gate) error 
 		return fmt.Errorf("analysis failed before promotion: %w; sending traffic back to stable failed too: %w", err, back)
 	}
 	return outcome.Negative(fmt.Errorf("analysis failed before promotion at %d%%: %w; all traffic is back on stable, nothing was promoted", weight, err))
+}
+
+// keepPassive leaves version, now serving on the stable side, without a
+// role (written only when it had one) and keeps previous there passive
+// with that many replicas, saying so in row.
+func (e *Env) keepPassive(ctx context.Context, rel *release, st *ServiceState, version, previous string, passive int32, row *Row) error {
+	if d := st.Deployment(rel.stable, version); d != nil {
+		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, ""); err != nil {
+			return err
+		}
+	}
+	if d := st.Deployment(rel.stable, previous); d != nil && previous != version {
+		if err := e.scale(ctx, rel.stable, d, passive, DeploymentPassive); err != nil {
+			return err
+		}
+		row.Note = fmt.Sprintf("%s passive with %d replicas", previous, passive)
+	}
+	return nil
 }

@@ -84,16 +84,8 @@ func (e *Env) rebuildService(ctx context.Context, rel *release, i int, passive i
 		return err
 	}
 	row.Stable, row.Canary, row.Weight, row.Status = r.Version, "", 0, "rebuilt"
-	if d := st.Deployment(rel.stable, r.Version); d != nil {
-		if err := e.scale(ctx, rel.stable, d, *d.Spec.Replicas, ""); err != nil {
-			return err
-		}
-	}
-	if d := st.Deployment(rel.stable, previous); d != nil && previous != r.Version {
-		if err := e.scale(ctx, rel.stable, d, passive, DeploymentPassive); err != nil {
-			return err
-		}
-		row.Note = fmt.Sprintf("%s passive with %d replicas", previous, passive)
+	if err := e.keepPassive(ctx, rel, st, r.Version, previous, passive, row); err != nil {
+		return err
 	}
 	return e.prune(ctx, st, rel.stable, r.Version, previous)
 }

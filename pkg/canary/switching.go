@@ -75,17 +75,9 @@ func (e *Env) beginSwitch(ctx context.Context, rel *release, releases []Release,
 // is in progress or done, the services on both sides: the release's
 // stable side is the side serving, its canary side the side switched to.
 func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitch, error) {
-	store, err := e.store(ctx)
+	records, names, err := e.planRecords(ctx, l)
 	if err != nil {
 		return nil, bgSwitch{}, err
-	}
-	records, err := store.Load(ctx)
-	if err != nil {
-		return nil, bgSwitch{}, err
-	}
-	names := make([]string, len(l.Plan.Services))
-	for i, s := range l.Plan.Services {
-		names[i] = s.Name
 	}
 	sw, err := switchOf(e.Place, records, names, l.Plan.Version, l.Ref)
 	if sw.stage == undone {
@@ -240,17 +232,9 @@ func (e *Env) rollbackSwitch(ctx context.Context, l *plan.Loaded) (Result, error
 // switched from as stable and the plan's on the side switched to as the
 // canary.
 func (e *Env) testingSwitch(ctx context.Context, l *plan.Loaded) ([]Tested, error) {
-	store, err := e.store(ctx)
+	records, names, err := e.planRecords(ctx, l)
 	if err != nil {
 		return nil, err
-	}
-	records, err := store.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Plan.Services))
-	for i, s := range l.Plan.Services {
-		names[i] = s.Name
 	}
 	sw, err := switchOf(e.Place, records, names, l.Plan.Version, l.Ref)
 	if err != nil || sw.stage != switching {

@@ -30,17 +30,9 @@ func Testing(ctx context.Context, e *Env, l *plan.Loaded) ([]Tested, error) {
 	if _, _, ok := e.sides(); !ok {
 		return nil, nil
 	}
-	store, err := e.store(ctx)
+	records, names, err := e.planRecords(ctx, l)
 	if err != nil {
 		return nil, err
-	}
-	records, err := store.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(l.Plan.Services))
-	for i, s := range l.Plan.Services {
-		names[i] = s.Name
 	}
 	if err := e.follow(records, names); err != nil {
 		return nil, err
