@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -79,6 +81,9 @@ func (c *Cluster) restrictedKubeconfig(ctx context.Context, namespace string, ru
 			return "", fmt.Errorf("creating RoleBinding %s/%s: %w", namespace, name, err)
 		}
 	}
+	if err := c.WaitRulesInEffect(ctx, namespace, name, namespace, rules); err != nil {
+		return "", err
+	}
 	expiry := int64((24 * time.Hour).Seconds())
 	tr, err := core.ServiceAccounts(namespace).CreateToken(ctx, name, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry},
@@ -91,6 +96,60 @@ func (c *Cluster) restrictedKubeconfig(ctx context.Context, namespace string, ru
 		return "", err
 	}
 	return path, nil
+}
+
+// WaitRulesInEffect waits until the API server's authorizer grants
+// ServiceAccount saNamespace/saName the first resource rule of rules in
+// namespace. The RBAC authorizer reads Roles and bindings from informer
+// caches, so a binding just created can be refused for a moment; a caller
+// handed the kubeconfig must not see that.
+func (c *Cluster) WaitRulesInEffect(ctx context.Context, saNamespace, saName, namespace string, rules []rbacv1.PolicyRule) error {
+	attrs := firstResourceAttributes(namespace, rules)
+	if attrs == nil {
+		return nil
+	}
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:               "system:serviceaccount:" + saNamespace + ":" + saName,
+		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + saNamespace, "system:authenticated"},
+		ResourceAttributes: attrs,
+	}}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := c.client.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err == nil && got.Status.Allowed {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("not allowed: %s", got.Status.Reason)
+			}
+			return fmt.Errorf("ServiceAccount %s/%s: its Role in %s is not in effect after 30s: %w", saNamespace, saName, namespace, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// firstResourceAttributes is what the first resource rule of rules allows,
+// asked in namespace; nil when no rule names a resource.
+func firstResourceAttributes(namespace string, rules []rbacv1.PolicyRule) *authorizationv1.ResourceAttributes {
+	for _, r := range rules {
+		if len(r.Resources) == 0 || len(r.Verbs) == 0 || len(r.APIGroups) == 0 {
+			continue
+		}
+		resource, sub, _ := strings.Cut(r.Resources[0], "/")
+		attrs := &authorizationv1.ResourceAttributes{
+			Namespace: namespace, Verb: r.Verbs[0], Group: r.APIGroups[0], Resource: resource, Subresource: sub,
+		}
+		if len(r.ResourceNames) > 0 {
+			attrs.Name = r.ResourceNames[0]
+		}
+		return attrs
+	}
+	return nil
 }
 
 // EnsureNamespace creates namespace if it does not exist.

@@ -361,6 +361,9 @@ func kubeconfigIn(t testing.TB, c *devenv.Cluster, roles []rbacv1.Role) string {
 		if _, err := rbac.RoleBindings(r.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("creating RoleBinding %s/%s: %v", r.Namespace, sa, err)
 		}
+		if err := c.WaitRulesInEffect(ctx, roles[0].Namespace, sa, r.Namespace, r.Rules); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return kc
 }
