@@ -36,27 +36,8 @@ REG=$AVIARY_REGISTRY
 unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
 K() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
 
-# A kwok node takes 110 pods; each round runs 3 × N (stable, canaries, the
-# kubectl copy). kwok manages every node, so more Node objects are enough.
-nodes=$(( (3 * N * ROUNDS + 109) / 110 ))
-for i in $(seq 2 "$nodes"); do
-	cat <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: kwok-node-$i
-  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
-  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
-status:
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
----
-YAML
-done >"$WORK/nodes.yaml"
-if [[ $nodes -gt 1 ]]; then
-	K create -f "$WORK/nodes.yaml" >/dev/null
-	K wait --for=condition=Ready node --all --timeout=2m >/dev/null
-fi
+# Each round runs 3 × N pods (stable, canaries, the kubectl copy).
+add_kwok_nodes $((3 * N * ROUNDS)) 2m
 
 say "pushing 2 × $N images and writing the app repository"
 for v in 1.0.0 1.1.0; do
@@ -65,36 +46,7 @@ for v in 1.0.0 1.1.0; do
 		"$REG/bench/svc-{}:$v" --artifact-type application/vnd.example.image blob.json:application/json >/dev/null)
 done
 APP=$WORK/app
-mkdir -p "$APP"
-{
-	echo "product: bench"
-	echo "services:"
-	for i in $(seq -f '%03g' 0 $((N - 1))); do
-		svc=svc-$i
-		printf '  - name: %s\n    image: %s/bench/%s\n    manifests: deploy/%s\n' "$svc" "$REG" "$svc" "$svc"
-		mkdir -p "$APP/deploy/$svc"
-		cat >"$APP/deploy/$svc/deployment.yaml" <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $svc}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $svc}}
-  template:
-    metadata: {labels: {app: $svc}}
-    spec: {containers: [{name: app, image: $REG/bench/$svc, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: $svc}
-spec: {selector: {app: $svc}, ports: [{name: http, port: 80, targetPort: 8080}]}
-YAML
-	done
-	printf 'topology:\n  kind: single-cluster\n  targets:\n    - role: release\n      namespace: bench\n'
-} >"$APP/aviary.yaml"
-git -C "$APP" init -q -b release/1.0.0
-git -C "$APP" add .
-git -C "$APP" -c user.name=bench -c user.email=bench@example.com commit -q -m 'bench release'
+write_app "$APP" "$N"
 bundle() {
 	git -C "$APP" checkout -q -B "release/$1"
 	AVIARY_CI=local "$WORK/bundle-plan" --repo-path "$APP" --repository "$REG/bench/plans" --version "$1" >"$WORK/bundle.json" 2>"$WORK/bundle.log" ||

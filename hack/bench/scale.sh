@@ -35,27 +35,8 @@ unset AVIARY_REGISTRY AVIARY_REGISTRY_URL
 K() { "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"; }
 
 # After promote each service runs its new version and keeps the previous
-# one passive (1 replica): 2 pods per service and size. A kwok node takes
-# 110 pods and kwok manages every node, so Node objects are enough.
-nodes=$(((2 * SUM * 11 / 10 + 109) / 110))
-for i in $(seq 2 "$nodes"); do
-	cat <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: kwok-node-$i
-  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
-  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
-status:
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
----
-YAML
-done >"$WORK/nodes.yaml"
-if [[ $nodes -gt 1 ]]; then
-	K create -f "$WORK/nodes.yaml" >/dev/null
-	K wait --for=condition=Ready node --all --timeout=5m >/dev/null
-fi
+# one passive (1 replica): 2 pods per service and size.
+add_kwok_nodes $((2 * SUM * 11 / 10)) 5m
 
 export COSIGN_PASSWORD=pw-not-in-any-name HOME=$WORK/home TUF_ROOT=$WORK/home/tuf DOCKER_CONFIG=$WORK/home/docker
 mkdir -p "$HOME"
@@ -67,37 +48,8 @@ done
 
 # app N writes the app repository of an N-service release.
 app() {
-	local n=$1 dir=$WORK/app-$1
-	mkdir -p "$dir"
-	{
-		echo "product: bench"
-		echo "services:"
-		for i in $(seq -f '%03g' 0 $((n - 1))); do
-			svc=svc-$i
-			printf '  - name: %s\n    image: %s/bench/%s\n    manifests: deploy/%s\n' "$svc" "$REG" "$svc" "$svc"
-			mkdir -p "$dir/deploy/$svc"
-			cat >"$dir/deploy/$svc/deployment.yaml" <<YAML
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: $svc}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: $svc}}
-  template:
-    metadata: {labels: {app: $svc}}
-    spec: {containers: [{name: app, image: $REG/bench/$svc, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: $svc}
-spec: {selector: {app: $svc}, ports: [{name: http, port: 80, targetPort: 8080}]}
-YAML
-		done
-		printf 'topology:\n  kind: single-cluster\n  targets:\n    - role: release\n      namespace: bench\n'
-	} >"$dir/aviary.yaml"
-	git -C "$dir" init -q -b release/1.0.0
-	git -C "$dir" add .
-	git -C "$dir" -c user.name=bench -c user.email=bench@example.com commit -q -m "bench release"
+	local dir=$WORK/app-$1
+	write_app "$dir" "$1"
 	echo "$dir"
 }
 
