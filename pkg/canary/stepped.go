@@ -26,12 +26,15 @@ const (
 	// switched: every service serves the plan's version on the side
 	// switched to.
 	switched
-	// undone: the plan's switch was rolled back.
+	// undone: the plan's switch was rolled back, or switched back once
+	// complete; while a switch back is cut short, the sides are known and
+	// some services still serve on the side switched to.
 	undone
 )
 
 // bgSwitch is a plan's stepped switch: its stage, the side serving and
-// the side switched to (both known while switching or switched).
+// the side switched to (both known while switching or switched, and while
+// a switch back is cut short).
 type bgSwitch struct {
 	stage           switchStage
 	serving, target topology.Side
@@ -59,20 +62,29 @@ func switchOf(p topology.Placement, records map[string]Record, services []string
 		return sidesOf(p, switching, target)
 	}
 	done, back, anyBack := true, true, false
-	var active config.Role
+	var active, left config.Role
 	for _, s := range services {
 		r := records[s]
-		done = done && r.Stable == version && r.Active != ""
-		if done {
-			active = config.Role(r.Active)
-		}
 		rolled := r.Plan == ref && r.Phase == PhaseRolledBack
+		on := r.Stable == version && r.Active != "" && !rolled
+		done = done && on
+		if on {
+			active = config.Role(r.Active)
+			if r.Previous != "" {
+				left = active
+			}
+		}
 		anyBack = anyBack || rolled
 		back = back && (rolled || (r.Plan == ref && r.Stable == version))
 	}
 	switch {
 	case done && active != "":
 		return sidesOf(p, switched, active)
+	case back && anyBack && left != "":
+		// A switch back (rollback after the switch completed) cut
+		// short: services with a version to go back to still serve on
+		// the side switched to.
+		return sidesOf(p, undone, left)
 	case back && anyBack:
 		return bgSwitch{stage: undone}, nil
 	}

@@ -181,7 +181,8 @@ func (g *noAt) Check(_ context.Context, weight int) error {
 // begun, rolled back at 0 %, begun again and shifted, rolled back
 // mid-way, begun again and refused by the analysis (traffic back on the
 // active side), shifted past it, fault (when given: a step broken halfway
-// and re-run, leaving 40 %), and promoted.
+// and re-run, leaving 40 %), promoted, rolled back (switched back), then
+// switched at once and rolled back again.
 func (s *stepped) walk(fault func()) {
 	t, f := s.t, s.f
 	s.v1 = f.Plan(t, "1.0.0", steppedServices, nil)
@@ -249,12 +250,26 @@ func (s *stepped) walk(fault func()) {
 	if rec := s.record("web"); rec["switching"] != "" || rec["active"] != "passive" || rec["stable"] != "1.1.0" || rec["previous"] != "1.0.0" {
 		t.Errorf("web's record after promote = %v, want 1.1.0 stable on passive, 1.0.0 previous, no switch", rec)
 	}
-	s.fails("rollback", s.v2, rollback, outcome.KindInvalid, "the switch of 1.1.0 to")
 	s.do("shift-weight", s.v2, shiftTo(50))
 	s.f.Check(t, "shifting after the switch completed", s.serves("cart", "passive", "1.1.0"), s.serves("web", "passive", "1.1.0"))
-	// The side switched from is kept whole: switching back is instant.
-	s.do("rebuild-cluster", s.v1, rebuildWith("active", canary.RebuildOptions{Switch: true}))
-	s.onActive("switching back to the kept previous release")
+	// The side switched from is kept whole: rollback switches back to it
+	// at once, and a second run changes nothing.
+	res = twice("switch back", s.v2, "rollback", rollback)
+	for _, row := range res.Rows {
+		if row.Status != canary.RolledBack || row.Stable != "1.0.0" {
+			t.Errorf("rollback row after the switch %+v, want rolled back to 1.0.0", row)
+		}
+	}
+	s.onActive("rolling back the completed switch")
+	if rec := s.record("web"); rec["active"] != "active" || rec["stable"] != "1.0.0" || rec["phase"] != canary.PhaseRolledBack {
+		t.Errorf("web's record after switching back = %v, want 1.0.0 rolled back on active", rec)
+	}
+	s.fails("promote", s.v2, promoteKeeping(0), outcome.KindInvalid, "no stepped switch of 1.1.0 is in progress")
+	// Switched at once to the plan again, and back once more.
+	s.do("rebuild-cluster", s.v2, rebuildWith("passive", canary.RebuildOptions{Switch: true}))
+	s.f.Check(t, "switching at once to 1.1.0", s.serves("cart", "passive", "1.1.0"), s.serves("web", "passive", "1.1.0"))
+	s.do("rollback", s.v2, rollback)
+	s.onActive("rolling back the switch made at once")
 }
 
 // testedBy is canary.Testing, as the analysis reads it.

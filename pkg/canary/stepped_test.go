@@ -22,6 +22,8 @@ func TestSwitchOf(t *testing.T) {
 	inSwitch := Record{Phase: PhaseCanary, Stable: "1.0.0", Canary: "2.0.0", Active: "active", Switching: "passive", Plan: ref}
 	done := Record{Phase: PhaseStable, Stable: "2.0.0", Previous: "1.0.0", Active: "passive", Plan: ref}
 	back := Record{Phase: PhaseRolledBack, Stable: "1.0.0", Active: "active", Plan: ref}
+	firstDone := Record{Phase: PhaseStable, Stable: "2.0.0", Active: "passive", Plan: ref}
+	unchangedBack := Record{Phase: PhaseRolledBack, Stable: "2.0.0", Previous: "1.0.0", Active: "active", Plan: ref}
 	before := Record{Phase: PhaseStable, Stable: "1.0.0", Active: "active", Plan: "reg/shop/plans@sha256:1"}
 	tests := []struct {
 		name    string
@@ -37,6 +39,10 @@ func TestSwitchOf(t *testing.T) {
 		{"complete", map[string]Record{"cart": done, "web": done}, switched, config.RolePassive, ""},
 		{"rolled back", map[string]Record{"cart": back, "web": back}, undone, "", ""},
 		{"rollback cut short", map[string]Record{"cart": back, "web": inSwitch}, switching, config.RolePassive, ""},
+		{"switch back cut short", map[string]Record{"cart": back, "web": done}, undone, config.RolePassive, ""},
+		{"switched back but a first release", map[string]Record{"cart": back, "web": firstDone}, undone, "", ""},
+		{"switched back, an unchanged service too", map[string]Record{"cart": back, "web": unchangedBack}, undone, "", ""},
+		{"switch back cut short, an unchanged service back", map[string]Record{"cart": done, "web": unchangedBack}, undone, config.RolePassive, ""},
 		{"another release switching", map[string]Record{"cart": {Canary: "3.0.0", Stable: "2.0.0", Switching: "active"}}, 0, "", `a stepped switch to active with 3.0.0 is in progress (service cart)`},
 		{"both ways", map[string]Record{"cart": inSwitch, "web": {Canary: "2.0.0", Switching: "active"}}, 0, "", "switched to both passive and active"},
 		{"unknown side", map[string]Record{"cart": {Canary: "2.0.0", Switching: "gateway"}}, 0, "", `records name "gateway"`},

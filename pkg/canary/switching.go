@@ -80,14 +80,14 @@ func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitc
 		return nil, bgSwitch{}, err
 	}
 	sw, err := switchOf(e.Place, records, names, l.Plan.Version, l.Ref)
-	if sw.stage == undone {
+	if sw.stage == undone && sw.target.Role == "" {
 		rel := &release{plan: l, rows: make([]Row, len(names))}
 		for i, s := range names {
 			rel.rows[i] = Row{Service: s, Status: RolledBack, Stable: records[s].Stable}
 		}
 		return rel, sw, nil
 	}
-	if err != nil || sw.stage != switching && sw.stage != switched {
+	if err != nil || sw.stage == noSwitch {
 		return nil, sw, err
 	}
 	rt, err := e.switchRouting(sw.serving, sw.target)
@@ -190,17 +190,18 @@ func (e *Env) promoteSwitch(ctx context.Context, l *plan.Loaded, opts PromoteOpt
 // rollbackSwitch is Rollback on a blue/green topology: all traffic of the
 // plan's stepped switch goes back to the side switched from (its version
 // ready first) and the records end the switch; the rebuilt side is left
-// as it is, passive.
+// as it is, passive. Once the switch is complete, it switches back
+// (switchBack).
 func (e *Env) rollbackSwitch(ctx context.Context, l *plan.Loaded) (Result, error) {
 	rel, sw, err := e.loadSwitch(ctx, l)
 	switch {
 	case err != nil:
 		return Result{}, err
-	case sw.stage == undone:
+	case sw.stage == undone && sw.target.Role == "":
 		e.progress("the switch of %s was rolled back already: nothing to roll back", l.Plan.Version)
 		return Result{Rows: rel.rows}, nil
-	case sw.stage == switched:
-		return Result{Rows: rel.rows}, outcome.Invalidf("rollback: the switch of %s to %s is complete; to switch back at once, run rebuild-cluster with the previous plan into %s", l.Plan.Version, sw.target.Location, sw.serving.Location)
+	case sw.stage == switched || sw.stage == undone:
+		return e.switchBack(ctx, rel, sw)
 	case sw.stage != switching:
 		return Result{}, noSwitchError("rollback", e.Place, l.Plan.Version)
 	}

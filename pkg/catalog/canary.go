@@ -70,7 +70,7 @@ var Promote = step.Definition{
 // Rollback sends traffic back to the previous version.
 var Rollback = step.Definition{
 	Name:        "rollback",
-	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version; on a blue/green topology, undo a stepped switch in progress.",
+	Description: "Send all traffic back to the stable (or, after promotion, the passive previous) version; on a blue/green topology, undo a stepped switch in progress or, once the switch is complete, switch back to the side kept passive.",
 	Leaves:      "Some services may be back on their previous version and others not yet; no route ever points at a version that is not ready. The namespace lock is released, or expires after lock-ttl. A re-run sends the rest back.",
 	Inputs: []step.Input{
 		planInput, kubeconfigInput, contextInput, namespaceInput,
