@@ -14,7 +14,8 @@ import (
 // designates (the side Rebuild rebuilds, see RebuildOptions.Passive) and as
 // Stable the version serving now and its side, by the records (no version
 // before the first release). Where the rebuild is in place
-// (topology.Placement.RebuildsInPlace), both are on the rebuilt side. It
+// (topology.Placement.RebuildsInPlace), both are on the rebuilt side, and
+// services whose version the plan does not change are left out. It
 // changes nothing.
 func RebuildTesting(ctx context.Context, e *Env, l *plan.Loaded, name string) ([]Tested, error) {
 	target, other, err := topology.RebuildSide(e.Place, name)
@@ -35,9 +36,13 @@ func RebuildTesting(ctx context.Context, e *Env, l *plan.Loaded, name string) ([
 	}
 	if e.Place.RebuildsInPlace() {
 		// Both versions run on the rebuilt side, told apart by version.
-		out := make([]Tested, len(releases))
-		for i, r := range releases {
-			out[i] = Tested{Service: r.Service, Stable: Version{records[r.Service].Stable, target}, Canary: Version{r.Version, target}}
+		// A service the plan does not change has nothing new to judge:
+		// it keeps serving as it is.
+		var out []Tested
+		for _, r := range releases {
+			if stable := records[r.Service].Stable; stable != r.Version {
+				out = append(out, Tested{Service: r.Service, Stable: Version{stable, target}, Canary: Version{r.Version, target}})
+			}
 		}
 		return out, nil
 	}

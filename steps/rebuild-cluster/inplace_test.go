@@ -40,6 +40,13 @@ func TestSingleClusterRebuiltInPlace(t *testing.T) {
 			t.Errorf("%s 1.0.0 after the rebuild from 1.1.0: %+v, err %v; want it kept passive with 1 replica", svc, d.Spec.Replicas, err)
 		}
 	}
+	// Run again with the analysis comparing with stable: no version
+	// changes, so there is nothing to judge (nor a Prometheus to ask).
+	ran := canarytest.RunStep(t, catalog.RebuildCluster, run, nil, "--plan="+v2.Ref, "--kubeconfig="+kc, "--side=shop", "--holder=test",
+		"--analyze=true", "--compare-stable=true", "--prometheus-url=http://127.0.0.1:9")
+	if ran.Code != 0 || ran.Outputs["gate"] != "" {
+		t.Fatalf("re-running the rebuild from %s with the analysis = exit %d, gate %q; want 0 and no gate: no version changes\n%s", v2.Version, ran.Code, ran.Outputs["gate"], ran.Stderr)
+	}
 	if ran := run1(v2, "nowhere"); ran.Code != 2 {
 		t.Fatalf("rebuilding a side that is not the topology's = exit %d, want 2\n%s", ran.Code, ran.Stderr)
 	}

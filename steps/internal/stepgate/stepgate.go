@@ -79,8 +79,9 @@ func New(ctx context.Context, s *step.Session, o *canary.Opened, phase analysis.
 // metric analysis, read as New reads it. The rebuilt side takes no user
 // traffic before the switch, so metrics are opt-in: the release config's
 // Prometheus alone does not turn them on. It returns a nil gate, and no
-// error, when neither webhooks nor metrics apply; metrics asked for with
-// no Prometheus known is outcome.Invalid.
+// error, when neither webhooks nor metrics apply, or when a rebuild in
+// place changes no version; metrics asked for with no Prometheus known is
+// outcome.Invalid.
 func NewRebuild(ctx context.Context, s *step.Session, o *canary.Opened, side string, metrics bool) (canary.Gate, error) {
 	spec, err := Spec(s.String, fromConfig(o.Plan.Plan.Config.Canary.Analysis))
 	if err != nil {
@@ -97,6 +98,10 @@ func NewRebuild(ctx context.Context, s *step.Session, o *canary.Opened, side str
 	tested, err := canary.RebuildTesting(ctx, o.Env, o.Plan, side)
 	if err != nil {
 		return nil, err
+	}
+	if len(tested) == 0 {
+		// Rebuilt in place with no version changed: nothing new to judge.
+		return nil, nil
 	}
 	a, err := build(ctx, s, spec, tested, where, analysis.PhaseSwitch)
 	if err != nil {
