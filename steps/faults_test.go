@@ -126,8 +126,10 @@ func TestFaultInjection(t *testing.T) {
 			failed++
 			apiProxy.SetPlan(faultproxy.Random(seed+uint64(len("API server")), rate, 3, nil))
 		}
+		var last string
 		for attempt := 1; ; attempt++ {
 			p, code := runStep(t, bins, st.name, stepEnv(), st.args...)
+			last = p.stderr.String()
 			if code == 0 {
 				survived += map[bool]int{true: 1}[attempt == 1]
 				break
@@ -145,7 +147,7 @@ func TestFaultInjection(t *testing.T) {
 			}
 		}
 		if diff := cmp.Diff(ref[i], snapshot("faults")); diff != "" {
-			t.Errorf("%s (step %d) under faults left another state than without (-want +got):\n%s", st.name, i+1, diff)
+			t.Errorf("%s (step %d) under faults left another state than without (-want +got):\n%s\nits last run:\n%s", st.name, i+1, diff, last)
 		}
 	}
 	total := 0

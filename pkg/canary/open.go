@@ -125,12 +125,18 @@ func OpenFor(ctx context.Context, ui UI, t Target, place func(topology.Placement
 	}, nil
 }
 
-// Close releases the release's lock, even when ctx is canceled.
+// Close releases the release's lock, even when ctx is canceled. It
+// retries for up to closeTimeout: a lease left behind holds the next step
+// back until it expires.
 func (o *Opened) Close(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 	defer cancel()
 	return o.lock.Release(ctx)
 }
+
+// closeTimeout bounds Close: a few requests, each bounded by the request
+// timeout, with kube.Retry's backoff between them.
+const closeTimeout = 30 * time.Second
 
 // LockLost returns the reason ctx was canceled when the lock was lost, or
 // err unchanged.

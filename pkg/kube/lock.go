@@ -271,7 +271,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	l.done.Wait()
 	defer l.cancel(fmt.Errorf("lock of namespace %q released", l.opts.Namespace))
 	leases := l.c.Kube.CoordinationV1().Leases(l.opts.Namespace)
-	err := Retry(ctx, func(ctx context.Context) error {
+	release := func(ctx context.Context) error {
 		cur, err := leases.Get(ctx, l.opts.Name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -288,7 +288,17 @@ func (l *Lock) Release(ctx context.Context) error {
 			return nil
 		}
 		return err
-	})
+	}
+	// A lease left behind holds the next step back until it expires, so
+	// the release keeps trying past Retry's budget, for as long as ctx
+	// lets it.
+	var err error
+	for {
+		err = Retry(ctx, release)
+		if err == nil || !IsTransient(err) || ctx.Err() != nil {
+			break
+		}
+	}
 	return Classify(err, "releasing the lock of namespace %q", l.opts.Namespace)
 }
 
