@@ -71,9 +71,7 @@ func BenchmarkWriteCost100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i, vs := range list.Items {
-		latest[i] = vs
-	}
+	copy(latest, list.Items) // listed by name: svc-000 first
 	weight := 0
 	force := true
 	writers := map[string]func(ctx context.Context, i int) error{
