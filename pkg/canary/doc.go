@@ -40,7 +40,10 @@
 // The mesh tells versions apart with the DestinationRule subsets "stable"
 // and "canary" of each host, and splits requests with aviary's own route
 // ("aviary-<service>") of the VirtualService named after the service (see
-// package traffic/istio for what is owned).
+// package traffic/istio for what is owned). Promote leaves the canary
+// subset in place once it selects what the stable one does (the promoted
+// version): harmless, and the next canary takes it over, which saves a
+// DestinationRule write per service (a rollback after it drops it).
 //
 // # State
 //

@@ -177,8 +177,13 @@ func (e *Env) routeOf(service string, at topology.Location) traffic.Service {
 // ServiceEntries of the hosts of other meshes the route names first, then
 // new and changed subsets, then the weights, then the removal of the
 // subsets that go, so that the route never names a host or subset that
-// does not exist. Writes that would change nothing (by st, which apply
-// keeps up to date) are not made; the places are written in parallel.
+// does not exist. A subset that goes but no route names now goes in the
+// same write as the new subsets; one that selects what a subset that stays
+// selects (promote's canary subset, once the stable one selects the same
+// version) is left in place, harmless, for the next canary to take over:
+// both save a write of the DestinationRule. Writes that would change
+// nothing (by st, which apply keeps up to date) are not made; the places
+// are written in parallel.
 func (e *Env) apply(ctx context.Context, st *ServiceState, states []topology.State) error {
 	if err := e.applyEntries(ctx, st, states); err != nil {
 		return err
@@ -235,8 +240,11 @@ func mergeRules(states []topology.State) []topology.Rule {
 	return out
 }
 
-// applyRules writes the subsets of rules that are new or changed, or, with
-// removals, drops aviary's subsets the rules no longer hold.
+// applyRules writes the subsets of rules that are new or changed, with
+// the removal of the subsets that go that no route names now; or, with
+// removals (once the weights are written), drops the rest of aviary's
+// subsets the rules no longer hold. A subset that goes but selects the
+// labels of one of the rule's subsets is kept (see apply).
 func (e *Env) applyRules(ctx context.Context, st *ServiceState, rules []topology.Rule, removals bool) error {
 	type write struct {
 		rule   topology.Rule
@@ -247,20 +255,19 @@ func (e *Env) applyRules(ctx context.Context, st *ServiceState, rules []topology
 	for _, rule := range rules {
 		have := st.Subsets[rule.Key()]
 		w := write{rule: rule}
-		if removals {
-			for name := range have {
-				if !slices.ContainsFunc(rule.Subsets, func(s traffic.Subset) bool { return s.Name == name }) {
-					w.remove = append(w.remove, name)
-				}
-			}
-			slices.Sort(w.remove)
-		} else {
+		if !removals {
 			for _, s := range rule.Subsets {
 				if labels, ok := have[s.Name]; !ok || !maps.Equal(labels, s.Labels) {
 					w.set = append(w.set, s)
 				}
 			}
 		}
+		for name, labels := range have {
+			if goes(rule, name, labels) && (removals || !named(st, name)) {
+				w.remove = append(w.remove, name)
+			}
+		}
+		slices.Sort(w.remove)
 		if len(w.set)+len(w.remove) > 0 {
 			writes = append(writes, w)
 		}
@@ -290,6 +297,26 @@ func (e *Env) applyRules(ctx context.Context, st *ServiceState, rules []topology
 		}
 		return nil
 	})
+}
+
+// goes reports whether the subset name selecting labels is to be dropped
+// from rule's DestinationRule: the rule does not hold it, and it does not
+// select what one the rule holds selects.
+func goes(rule topology.Rule, name string, labels map[string]string) bool {
+	return !slices.ContainsFunc(rule.Subsets, func(s traffic.Subset) bool {
+		return s.Name == name || maps.Equal(s.Labels, labels)
+	})
+}
+
+// named reports whether a route of the service, as last read or written,
+// names a subset called name at any place (whatever the host or weight).
+func named(st *ServiceState, name string) bool {
+	for _, r := range st.Routes {
+		if slices.ContainsFunc(r.Weights, func(w traffic.Weighted) bool { return w.Destination.Subset == name }) {
+			return true
+		}
+	}
+	return false
 }
 
 // fanOut runs fn for 0..n-1 in parallel, for the writes of one service to
