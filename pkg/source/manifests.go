@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"runtime"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/aviary-cd/aviary/pkg/config"
 	"github.com/aviary-cd/aviary/pkg/outcome"
@@ -21,11 +19,8 @@ import (
 // files in the service's directory and below or, when the directory holds a
 // kustomization, what Kustomize renders from it as <service>/RenderedName.
 // Every problem of every service is reported at once.
-//
-// The git objects are read in one goroutine; the files are then checked
-// (plan.CheckObjects, a YAML parse each) on every CPU at once.
 func (s *Commit) Manifests(cfg *config.Config) (map[string][]byte, error) {
-	var read []manifestFile
+	files := map[string][]byte{}
 	var problems []string
 	trees := map[string]*object.Tree{".": s.tree}
 	for i, svc := range cfg.Services {
@@ -33,16 +28,19 @@ func (s *Commit) Manifests(cfg *config.Config) (map[string][]byte, error) {
 		dir := path.Clean(svc.Manifests)
 		sub, err := treeAt(trees, dir)
 		if err != nil {
-			read = append(read, manifestFile{problem: fmt.Sprintf("%s: no such directory in commit %s", where, s.commit.Hash.String()[:12])})
+			problems = append(problems, fmt.Sprintf("%s: no such directory in commit %s", where, s.commit.Hash.String()[:12]))
 			continue
 		}
 		if kustomizationIn(sub) != "" {
 			data, err := s.kustomize(dir)
+			if err == nil {
+				_, err = plan.CheckObjects(data)
+			}
 			if err != nil {
-				read = append(read, manifestFile{problem: fmt.Sprintf("%s: %v", where, err)})
+				problems = append(problems, fmt.Sprintf("%s: %v", where, err))
 				continue
 			}
-			read = append(read, manifestFile{where: where, path: svc.Name + "/" + RenderedName, data: data})
+			files[svc.Name+"/"+RenderedName] = data
 			continue
 		}
 		found := 0
@@ -50,66 +48,33 @@ func (s *Commit) Manifests(cfg *config.Config) (map[string][]byte, error) {
 			if !isYAML(f.Name) {
 				return nil
 			}
-			found++
 			if f.Mode == filemode.Symlink {
-				read = append(read, manifestFile{problem: fmt.Sprintf("%s: %s is a symbolic link; commit the file itself", where, f.Name)})
+				problems = append(problems, fmt.Sprintf("%s: %s is a symbolic link; commit the file itself", where, f.Name))
 				return nil
 			}
 			data, err := readBlob(f)
 			if err != nil {
 				return err
 			}
-			read = append(read, manifestFile{where: where + ": " + f.Name, path: svc.Name + "/" + f.Name, data: data})
+			if _, err := plan.CheckObjects(data); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %s: %v", where, f.Name, err))
+				return nil
+			}
+			files[svc.Name+"/"+f.Name] = data
+			found++
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", where, err)
 		}
-		if found == 0 {
-			read = append(read, manifestFile{problem: fmt.Sprintf("%s: no *.yaml or *.yml files", where)})
+		if found == 0 && !hasProblem(problems, where) {
+			problems = append(problems, fmt.Sprintf("%s: no *.yaml or *.yml files", where))
 		}
-	}
-	checkAll(read)
-	files := make(map[string][]byte, len(read))
-	for _, m := range read {
-		if m.problem != "" {
-			problems = append(problems, m.problem)
-			continue
-		}
-		files[m.path] = m.data
 	}
 	if len(problems) > 0 {
 		return nil, outcome.Invalidf("manifests: %d problem(s)\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	return files, nil
-}
-
-// manifestFile is one file read for the bundle, or a problem found instead.
-type manifestFile struct {
-	where   string // for messages: the service's manifests and the file
-	path    string // bundle path
-	data    []byte
-	problem string
-}
-
-// checkAll checks the files that were read (plan.CheckObjects) on every
-// CPU at once, recording each refusal as the file's problem.
-func checkAll(files []manifestFile) {
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range files {
-		m := &files[i]
-		if m.problem != "" {
-			continue
-		}
-		g.Go(func() error {
-			if _, err := plan.CheckObjects(m.data); err != nil {
-				m.problem = fmt.Sprintf("%s: %v", m.where, err)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait() // the checks record problems, never fail
 }
 
 // treeAt finds the tree at dir, remembering every tree on the way in
@@ -129,6 +94,15 @@ func treeAt(trees map[string]*object.Tree, dir string) (*object.Tree, error) {
 	}
 	trees[dir] = t
 	return t, nil
+}
+
+func hasProblem(problems []string, prefix string) bool {
+	for _, p := range problems {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 func isYAML(name string) bool {

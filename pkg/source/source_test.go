@@ -183,8 +183,8 @@ func TestVersionFollowsBranchPattern(t *testing.T) {
 }
 
 // TestManifestsReportsEveryProblem checks that the files of every service
-// are read and checked (on several CPUs) and that every problem is reported
-// at once, in the order of the services.
+// are read and checked and that every problem is reported at once, in the
+// order of the services.
 func TestManifestsReportsEveryProblem(t *testing.T) {
 	files := map[string]string{
 		"deploy/cart/deployment.yaml": deployment,

@@ -139,35 +139,18 @@ func (c *command) run(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.log.Info("read release config", "commit", src.Hash(), "version", version, "services", len(cfg.Services))
-
-	// The images are resolved while the manifests are read and checked:
-	// one waits on the registry, the other on the CPU. A problem with the
-	// manifests is reported first, as when they were read before.
-	client := registry.New(c.registry)
-	pinCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type pinned struct {
-		services []plan.Service
-		err      error
-	}
-	pinning := make(chan pinned, 1)
-	go func() {
-		services, err := c.pinImages(pinCtx, client, cfg, version)
-		pinning <- pinned{services, err}
-	}()
 	files, err := src.Manifests(cfg)
 	if err != nil {
-		cancel()
-		<-pinning
 		return nil, err
 	}
-	c.log.Info("read manifests", "files", len(files))
-	pin := <-pinning
-	if pin.err != nil {
-		return nil, pin.err
+	c.log.Info("read release config", "commit", src.Hash(), "version", version,
+		"services", len(cfg.Services), "manifests", len(files))
+
+	client := registry.New(c.registry)
+	services, err := c.pinImages(ctx, client, cfg, version)
+	if err != nil {
+		return nil, err
 	}
-	services := pin.services
 	p := &plan.Plan{
 		Version: version,
 		Source: plan.Source{
