@@ -171,6 +171,16 @@ func TestCosignSignsAviaryVerifies(t *testing.T) {
 					}
 				})
 			}
+			t.Run("signed with annotations in the payload", func(t *testing.T) {
+				// Not the payload aviary predicts for the image: it is
+				// downloaded and checked (TestVerifyKnownPayload).
+				ref, _ := image("annotated")
+				c.sign(t, dir, "cosign.key", ref, "-a", "team=shop")
+				res := verify(t, keyTrust, Request{Ref: ref, Signature: true})
+				if !res.OK() || res.Signer.Format != wantFormat {
+					t.Fatalf("Verify = %v (signer %+v), want a pass in %s", res.Failures, res.Signer, wantFormat)
+				}
+			})
 			t.Run("require tlog without a log entry", func(t *testing.T) {
 				m := keyTrust
 				m.TrustedRoot, m.RequireTlog = ca.trustedRoot(t), true

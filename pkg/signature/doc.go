@@ -16,6 +16,14 @@
 // simple-signing critical.image.docker-manifest-digest, or an in-toto
 // statement subject. A valid signature for another image is refused.
 //
+// Requests per artifact: the manifest itself (a HEAD: the artifact must
+// exist), then the signature tag's manifest; its simple-signing payload is
+// not downloaded when it is byte for byte what cosign writes for that
+// digest in that repository (the layer's digest and size prove it), and is
+// downloaded otherwise (annotations, another claim). Bundle referrers, read
+// only when no tag signature verifies or attestations are required, cost
+// the referrers list and each referrer's manifest and bundle.
+//
 // Trust is given as cosign public keys (ECDSA, RSA, Ed25519 PEM) and/or
 // keyless identities (certificate subject and OIDC issuer, exact or regular
 // expression) checked against an offline Sigstore trusted root. The

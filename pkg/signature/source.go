@@ -127,6 +127,25 @@ func fetchLimited(ctx context.Context, src source, desc ocispec.Descriptor, limi
 	return content.FetchAll(ctx, src, desc)
 }
 
+// knownPayload returns the simple-signing payload that layer l holds when
+// it is the one cosign writes for digest d in repo (no optional
+// annotations), without asking the registry: the layer is content
+// addressed, so bytes whose digest and size are the layer's are its content,
+// exactly what a fetch would return after checking the digest. nil when
+// the layer holds anything else, which must then be fetched. A signature
+// image holds one such small layer per signature, and its blob request is
+// most of what a registry spends on a verification.
+func knownPayload(repo string, d digest.Digest, l ocispec.Descriptor) []byte {
+	if l.MediaType != SimpleSigningMediaType || l.Digest.Validate() != nil {
+		return nil
+	}
+	payload, err := simpleSigningPayload(repo, d)
+	if err != nil || int64(len(payload)) != l.Size || l.Digest.Algorithm().FromBytes(payload) != l.Digest {
+		return nil
+	}
+	return payload
+}
+
 // found is what one artifact has stored beside it.
 type found struct {
 	candidates []candidate
@@ -135,8 +154,8 @@ type found struct {
 }
 
 // cosignCandidates reads cosign v2 signatures ("sig", simple signing) or
-// attestations ("att", DSSE) of d.
-func cosignCandidates(ctx context.Context, src source, d digest.Digest, suffix string, into *found) error {
+// attestations ("att", DSSE) of d, stored in repository repo.
+func cosignCandidates(ctx context.Context, src source, repo string, d digest.Digest, suffix string, into *found) error {
 	tag := cosignTag(d, suffix)
 	m, ok, err := fetchManifest(ctx, src, tag)
 	var mal errMalformed
@@ -163,13 +182,15 @@ func cosignCandidates(ctx context.Context, src source, d digest.Digest, suffix s
 			into.malformed = append(into.malformed, fmt.Sprintf("%s has media type %q, not %q", where, l.MediaType, want))
 			continue
 		}
-		blob, err := fetchLimited(ctx, src, l, maxBlob)
-		if errors.As(err, &mal) {
-			into.malformed = append(into.malformed, where+": "+mal.Error())
-			continue
-		}
-		if err != nil {
-			return err
+		blob := knownPayload(repo, d, l)
+		if blob == nil {
+			if blob, err = fetchLimited(ctx, src, l, maxBlob); errors.As(err, &mal) {
+				into.malformed = append(into.malformed, where+": "+mal.Error())
+				continue
+			}
+			if err != nil {
+				return err
+			}
 		}
 		c, err := parseLegacy(where, l.MediaType, l.Annotations, blob)
 		if err != nil {

@@ -102,7 +102,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	if !req.Signature && len(req.Attestations) == 0 {
 		return res, nil
 	}
-	if err := v.check(ctx, src, desc, req, &res); err != nil {
+	if err := v.check(ctx, src, ref.Repo(), desc, req, &res); err != nil {
 		return res, v.client.Classify(fmt.Errorf("reading signatures of %s: %w", req.Ref, err), host(ref))
 	}
 	return res, nil
@@ -110,7 +110,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 
 // check gathers candidates lazily: cosign v2 tags first, then bundle
 // referrers only when still needed.
-func (v *Verifier) check(ctx context.Context, src source, desc ocispec.Descriptor, req Request, res *Result) error {
+func (v *Verifier) check(ctx context.Context, src source, repo string, desc ocispec.Descriptor, req Request, res *Result) error {
 	d := desc.Digest
 	var sigs, atts found
 	var refs found
@@ -128,7 +128,7 @@ func (v *Verifier) check(ctx context.Context, src source, desc ocispec.Descripto
 	}
 
 	if req.Signature {
-		if err := cosignCandidates(ctx, src, d, "sig", &sigs); err != nil {
+		if err := cosignCandidates(ctx, src, repo, d, "sig", &sigs); err != nil {
 			return err
 		}
 		signer, refusals := v.first(sigs.candidates, req.Ref, d, "")
@@ -148,7 +148,7 @@ func (v *Verifier) check(ctx context.Context, src source, desc ocispec.Descripto
 	}
 
 	if len(req.Attestations) > 0 {
-		if err := cosignCandidates(ctx, src, d, "att", &atts); err != nil {
+		if err := cosignCandidates(ctx, src, repo, d, "att", &atts); err != nil {
 			return err
 		}
 		if err := readRefs(); err != nil {

@@ -181,3 +181,52 @@ func TestVersionFollowsBranchPattern(t *testing.T) {
 		t.Errorf("Version() with %s on branch releases/v2.1.0 = %q, want an error", def, got)
 	}
 }
+
+// TestManifestsReportsEveryProblem checks that the files of every service
+// are read and checked and that every problem is reported at once, in the
+// order of the services.
+func TestManifestsReportsEveryProblem(t *testing.T) {
+	files := map[string]string{
+		"deploy/cart/deployment.yaml": deployment,
+		"deploy/cart/service.yml":     "apiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n",
+		"deploy/docs/README.md":       "no manifests here\n",
+		"deploy/shop/a.yaml":          "apiVersion: v1\nmetadata:\n  name: shop\n",
+		"deploy/shop/b.yaml":          "apiVersion: v1\nkind: Service\nmetadata:\n  name: shop\n",
+		"deploy/shop/c.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n",
+	}
+	c := commit(t, "main", files)
+	got, err := c.Manifests(&config.Config{Services: []config.Service{{Name: "cart", Manifests: "deploy/cart"}}})
+	if err != nil {
+		t.Fatalf("Manifests(cart) = %v", err)
+	}
+	if len(got) != 2 || string(got["cart/deployment.yaml"]) != deployment || got["cart/service.yml"] == nil {
+		t.Errorf("Manifests(cart) = %d files %v, want deployment.yaml and service.yml", len(got), keys(got))
+	}
+
+	cfg := &config.Config{Services: []config.Service{
+		{Name: "cart", Manifests: "deploy/cart"},
+		{Name: "gone", Manifests: "deploy/gone"},
+		{Name: "shop", Manifests: "deploy/shop"},
+		{Name: "docs", Manifests: "deploy/docs"},
+	}}
+	_, err = c.Manifests(cfg)
+	if outcome.KindOf(err) != outcome.KindInvalid {
+		t.Fatalf("Manifests() = %v, want an Invalid error", err)
+	}
+	want := "manifests: 4 problem(s)\n" +
+		"  services[1].manifests (deploy/gone): no such directory in commit " + c.Hash()[:12] + "\n" +
+		"  services[2].manifests (deploy/shop): a.yaml: document 1: kind is missing\n" +
+		"  services[2].manifests (deploy/shop): c.yaml: document 1 (ConfigMap): metadata.name is missing\n" +
+		"  services[3].manifests (deploy/docs): no *.yaml or *.yml files"
+	if err.Error() != want {
+		t.Errorf("Manifests() error =\n%s\nwant\n%s", err, want)
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
