@@ -134,8 +134,8 @@ func (o *Opened) Close(ctx context.Context) error {
 	return o.lock.Release(ctx)
 }
 
-// closeTimeout bounds Close: a few requests, each bounded by the request
-// timeout, with kube.Retry's backoff between them.
+// closeTimeout bounds Close: the release's tries, each bounded by the
+// request timeout, with kube.Retry's backoff between them.
 const closeTimeout = 30 * time.Second
 
 // LockLost returns the reason ctx was canceled when the lock was lost, or

@@ -27,14 +27,16 @@ const (
 	// switched to.
 	switched
 	// undone: the plan's switch was rolled back, or switched back once
-	// complete; while a switch back is cut short, the sides are known and
-	// some services still serve on the side switched to.
+	// complete.
 	undone
+	// switchingBack: a switch back (rollback once the switch completed)
+	// was cut short: some services still serve on the side switched to.
+	switchingBack
 )
 
 // bgSwitch is a plan's stepped switch: its stage, the side serving and
-// the side switched to (both known while switching or switched, and while
-// a switch back is cut short).
+// the side switched to (both known while switching, switched or switching
+// back).
 type bgSwitch struct {
 	stage           switchStage
 	serving, target topology.Side
@@ -84,7 +86,7 @@ func switchOf(p topology.Placement, records map[string]Record, services []string
 		// A switch back (rollback after the switch completed) cut
 		// short: services with a version to go back to still serve on
 		// the side switched to.
-		return sidesOf(p, undone, left)
+		return sidesOf(p, switchingBack, left)
 	case back && anyBack:
 		return bgSwitch{stage: undone}, nil
 	}

@@ -72,7 +72,7 @@ func (e *Env) beginSwitch(ctx context.Context, rel *release, releases []Release,
 }
 
 // loadSwitch reads where the plan's stepped switch stands and, while it
-// is in progress or done, the services on both sides: the release's
+// is in progress, done or being switched back, the services on both sides: the release's
 // stable side is the side serving, its canary side the side switched to.
 func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitch, error) {
 	records, names, err := e.planRecords(ctx, l)
@@ -80,7 +80,7 @@ func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitc
 		return nil, bgSwitch{}, err
 	}
 	sw, err := switchOf(e.Place, records, names, l.Plan.Version, l.Ref)
-	if sw.stage == undone && sw.target.Role == "" {
+	if sw.stage == undone {
 		rel := &release{plan: l, rows: make([]Row, len(names))}
 		for i, s := range names {
 			rel.rows[i] = Row{Service: s, Status: RolledBack, Stable: records[s].Stable}
@@ -197,10 +197,10 @@ func (e *Env) rollbackSwitch(ctx context.Context, l *plan.Loaded) (Result, error
 	switch {
 	case err != nil:
 		return Result{}, err
-	case sw.stage == undone && sw.target.Role == "":
+	case sw.stage == undone:
 		e.progress("the switch of %s was rolled back already: nothing to roll back", l.Plan.Version)
 		return Result{Rows: rel.rows}, nil
-	case sw.stage == switched || sw.stage == undone:
+	case sw.stage == switched || sw.stage == switchingBack:
 		return e.switchBack(ctx, rel, sw)
 	case sw.stage != switching:
 		return Result{}, noSwitchError("rollback", e.Place, l.Plan.Version)
