@@ -10,7 +10,9 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/aviary-cd/aviary/pkg/config"
@@ -22,21 +24,40 @@ import (
 // Commit is the release commit of an app repository: everything read from
 // it comes from its tree, never from the work tree.
 type Commit struct {
-	commit *object.Commit
-	tree   *object.Tree
-	head   *plumbing.Reference
-	origin string             // origin's URL without credentials; empty without origin
-	fs     filesys.FileSystem // the commit's files, for Kustomize; read once
+	commit  *object.Commit
+	tree    *object.Tree
+	head    *plumbing.Reference
+	origin  string              // origin's URL without credentials; empty without origin
+	fs      filesys.FileSystem  // the commit's files, for Kustomize; read once
+	storage *filesystem.Storage // closed by Close; nil when not kept open
+}
+
+// Close closes the files the repository was read through.
+func (s *Commit) Close() error {
+	if s.storage == nil {
+		return nil
+	}
+	return s.storage.Close()
 }
 
 // Open opens the repository at or above repoPath and reads its HEAD commit.
 func Open(repoPath string) (*Commit, error) {
+	var storage *filesystem.Storage
 	repo, err := git.PlainOpenWithOptions(repoPath, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, outcome.Invalidf("no git repository at or above %q (repo-path)", repoPath)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening repository %q: %w", repoPath, err)
+	}
+	// Read with descriptors kept open: a packfile is then opened once,
+	// not once per object read. The repository is only read.
+	if st, ok := repo.Storer.(*filesystem.Storage); ok {
+		kept := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(),
+			filesystem.Options{KeepDescriptors: true})
+		if r, err := git.Open(kept, nil); err == nil {
+			repo, storage = r, kept
+		}
 	}
 	head, err := repo.Head()
 	if err != nil {
@@ -50,7 +71,7 @@ func Open(repoPath string) (*Commit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the tree of commit %s: %w", head.Hash(), err)
 	}
-	s := &Commit{commit: commit, tree: tree, head: head}
+	s := &Commit{commit: commit, tree: tree, head: head, storage: storage}
 	if r, err := repo.Remote("origin"); err == nil && len(r.Config().URLs) > 0 {
 		s.origin = withoutCredentials(r.Config().URLs[0])
 	}

@@ -78,7 +78,8 @@ func newCommand(s *step.Session) (*command, error) {
 	if repo.Tag != "" || repo.Digest != "" {
 		return nil, outcome.Invalidf("repository %s: give the repository only; the plan is tagged with its version", s.String("repository"))
 	}
-	regOpts, err := stepinput.Registry(s, s.String("repository"), 0)
+	// A connection kept per concurrent request, as verify-artifacts does.
+	regOpts, err := stepinput.Registry(s, s.String("repository"), s.Int("concurrency")+4)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +132,7 @@ func (c *command) run(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer src.Close()
 	version, err := src.Version(c.version, c.pattern, c.getenv)
 	if err != nil {
 		return nil, err
