@@ -47,6 +47,8 @@ mkdir -p "$APP"
 git -C "$APP" init -q -b release/1.0.0
 git -C "$APP" add .
 git -C "$APP" -c user.name=bench -c user.email=bench@example.com commit -q -m 'bench release'
+# packed, as a CI checkout is (a clone or fetch stores a packfile)
+git -C "$APP" repack -adq
 
 best_aviary=
 best_cli=

@@ -92,4 +92,6 @@ YAML
 	git -C "$dir" init -q -b release/1.0.0
 	git -C "$dir" add .
 	git -C "$dir" -c user.name=bench -c user.email=bench@example.com commit -q -m "bench release"
+	# packed, as a CI checkout is (a clone or fetch stores a packfile)
+	git -C "$dir" repack -adq
 }
