@@ -38,6 +38,8 @@ func TestSeparateSteppedSwitch(t *testing.T) {
 	roles := map[string]string{rel: "active", can: "passive"}
 	f.RouteChecks = []canarytest.RouteCheck{fromEach(m, rel, can), ingressDefined(t, f, roles, rel, can)}
 	proxy, kc := f.Proxied(t, can)
+	// examples/rbac has no Roles of blue-green-clusters across separate
+	// meshes (TestSeparateBlueGreen runs as admin too): admin it is.
 	admin := map[string]string{}
 	for _, step := range []string{"rebuild-cluster", "shift-weight", "promote", "rollback"} {
 		admin[step] = f.AdminKubeconfig
