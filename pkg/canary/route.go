@@ -83,10 +83,11 @@ func (e *Env) canaryRouting() (routing, error) {
 	})
 }
 
-// switchRouting serves from side to, the other side being from.
+// switchRouting serves from side to, the other side being from (see
+// topology.SwitchStrategy).
 func (e *Env) switchRouting(to, from topology.Side) (routing, error) {
 	return e.newRouting(func(at topology.Location) (topology.Strategy, error) {
-		return topology.NewStrategy(e.Place.Switch, to, from, at)
+		return topology.SwitchStrategy(e.Place.Switch, to, from, at)
 	})
 }
 

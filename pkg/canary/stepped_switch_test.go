@@ -39,29 +39,35 @@ func TestSteppedClusterSwitch(t *testing.T) {
 			return canarytest.SplitsAcross(svc, w, "shop", rel, "1.0.0", can, "1.1.0")
 		},
 	}
-	s.walk(func() {
-		// The passive cluster's API server refuses route writes halfway
-		// through a shift: the step fails naming it, the release cluster's
-		// route may be ahead, and a re-run converges both.
+	s.walk(shiftBrokenHalfway(s, proxy, kc, can))
+	kept, err := f.In(rel).Client().AppsV1().Deployments("shop").Get(context.Background(), "cart-v1-0-0", metav1.GetOptions{})
+	if err != nil || *kept.Spec.Replicas != 3 {
+		t.Errorf("after the switch, the release cluster's cart-v1-0-0 = %v, want it kept with 3 replicas", err)
+	}
+}
+
+// shiftBrokenHalfway is a fault for stepped.walk: the API server of
+// cluster (behind proxy; kc goes through it) refuses route writes halfway
+// through a shift: the step fails naming it, the other cluster's route
+// may be ahead, and a re-run converges both.
+func shiftBrokenHalfway(s *stepped, proxy *faultproxy.Proxy, kc, cluster string) func() {
+	return func() {
+		t := s.t
 		proxy.SetPlan(func(_ int, r *http.Request) faultproxy.Fault {
 			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/virtualservices") {
 				return faultproxy.Status5xx
 			}
 			return faultproxy.None
 		})
-		ctx, o := open(t, f, s.v2, "shift-weight", kc)
+		ctx, o := open(t, s.f, s.v2, "shift-weight", kc)
 		_, err := canary.Shift(ctx, o.Env, o.Plan, canary.ShiftOptions{Weight: 40})
 		o.Close(ctx)
-		if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "in cluster "+can+": ") {
-			t.Fatalf("shift-weight with the passive cluster failing = %v, want an external error naming cluster %s", err, can)
+		if outcome.KindOf(err) != outcome.KindExternal || !strings.Contains(err.Error(), "in cluster "+cluster+": ") {
+			t.Fatalf("shift-weight with cluster %s failing = %v, want an external error naming it", cluster, err)
 		}
 		proxy.SetPlan(func(int, *http.Request) faultproxy.Fault { return faultproxy.None })
 		s.do("shift-weight", s.v2, shiftTo(40))
 		s.check("re-running the shift after the fault", 40)
-	})
-	kept, err := f.In(rel).Client().AppsV1().Deployments("shop").Get(context.Background(), "cart-v1-0-0", metav1.GetOptions{})
-	if err != nil || *kept.Spec.Replicas != 3 {
-		t.Errorf("after the switch, the release cluster's cart-v1-0-0 = %v, want it kept with 3 replicas", err)
 	}
 }
 
@@ -217,7 +223,7 @@ func (s *stepped) walk(fault func()) {
 		t.Errorf("shift-weight rows = %+v, want cart in canary at 50", res.Rows)
 	}
 	s.check("shifting to 50%", 50)
-	s.do("rollback", s.v2, rollback)
+	twice("roll back at 50", s.v2, "rollback", rollback)
 	s.onActive("rolling back at 50%")
 
 	s.do("rebuild-cluster", s.v2, rebuildWith("passive", canary.RebuildOptions{Stepped: true, InitialWeight: 5}))

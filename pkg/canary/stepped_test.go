@@ -79,3 +79,70 @@ func TestSwitchSchedule(t *testing.T) {
 		t.Errorf("switchSchedule to 101%% = %v, want Invalid", err)
 	}
 }
+
+// TestSwitchConflict: a rebuild is refused while a stepped switch of
+// another version, or to the other side, is in progress; a stepped switch
+// across separate meshes is begun like one on one mesh on a blue/green of
+// clusters, and refused on active-passive-canary-namespace, whose canary
+// steps move its canary half and could not move the switch.
+func TestSwitchConflict(t *testing.T) {
+	place := func(topo config.Topology) topology.Placement {
+		t.Helper()
+		p, err := topology.Place(topo, topology.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bg := func(mesh config.MeshMode) topology.Placement {
+		return place(config.Topology{Kind: config.BlueGreenClusters, Mesh: mesh, Targets: []config.Target{
+			{Role: config.RoleActive, Cluster: "east", Namespace: "shop", Ingress: ingressIf(mesh, "192.0.2.1:80")},
+			{Role: config.RolePassive, Cluster: "west", Namespace: "shop", Ingress: ingressIf(mesh, "192.0.2.2:80")},
+		}})
+	}
+	apcn := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Mesh: config.MeshSeparate, Targets: []config.Target{
+		{Role: config.RoleActive, Cluster: "east", Namespace: "shop"},
+		{Role: config.RoleCanary, Cluster: "east", Namespace: "shop-canary"},
+		{Role: config.RolePassive, Cluster: "west", Namespace: "shop", Ingress: "192.0.2.2:80"},
+	}})
+	releases := []Release{{Service: "cart", Version: "2.0.0"}}
+	none := map[string]*ServiceState{"cart": {Service: "cart", Record: Record{Stable: "1.0.0", Active: "active"}}}
+	switching := map[string]*ServiceState{"cart": {Service: "cart", Record: Record{Stable: "1.0.0", Canary: "2.0.0", Active: "active", Switching: "passive"}}}
+	other := map[string]*ServiceState{"cart": {Service: "cart", Record: Record{Stable: "1.0.0", Canary: "3.0.0", Active: "active", Switching: "passive"}}}
+	tests := []struct {
+		name    string
+		p       topology.Placement
+		states  map[string]*ServiceState
+		stepped bool
+		want    string // empty: no conflict
+	}{
+		{"one mesh, stepped", bg(config.MeshOne), none, true, ""},
+		{"separate meshes, stepped", bg(config.MeshSeparate), none, true, ""},
+		{"separate meshes, stepped again", bg(config.MeshSeparate), switching, true, ""},
+		{"separate meshes, at once", bg(config.MeshSeparate), none, false, ""},
+		{"separate meshes, another version switching", bg(config.MeshSeparate), other, true, "a stepped switch to passive with 3.0.0 is in progress"},
+		{"active-passive-canary-namespace, separate meshes, stepped", apcn, none, true, "switches at once only"},
+		{"active-passive-canary-namespace, separate meshes, at once", apcn, none, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target, _ := tt.p.Part(config.PartPassive)
+			other, _ := tt.p.Part(config.PartStable)
+			err := switchConflict(tt.p, tt.states, releases, target, other, tt.stepped)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("switchConflict() = %v, want nil", err)
+			case tt.want != "" && (outcome.KindOf(err) != outcome.KindInvalid || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("switchConflict() = %v, want an Invalid error saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// ingressIf is addr across separate meshes, else empty.
+func ingressIf(mesh config.MeshMode, addr string) string {
+	if mesh == config.MeshSeparate {
+		return addr
+	}
+	return ""
+}

@@ -196,8 +196,10 @@ func TestSupported(t *testing.T) {
 		{remoteGW, "promote", ""},
 		{remoteGW, "rebuild-cluster", ""},
 		{remoteBG, "rebuild-cluster", ""},
-		{remoteBG, "deploy-canary", "across separate meshes switches at once only: release it with rebuild-cluster"},
-		{remoteBG, "shift-weight", "across separate meshes switches at once only"},
+		{remoteBG, "deploy-canary", ""},
+		{remoteBG, "shift-weight", ""},
+		{remoteBG, "promote", ""},
+		{remoteBG, "rollback", ""},
 		{remoteAPCN, "rebuild-cluster", ""},
 		{remoteAPCN, "deploy-canary", ""},
 	}

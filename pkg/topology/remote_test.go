@@ -63,3 +63,73 @@ func TestRemoteFromEachPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestSwitchStrategyAcrossMeshes checks that a stepped switch across
+// separate meshes reaches each side through its ingress at its stable
+// subset from the first weight to the end: the side switched to is at
+// stable from the other cluster while it plays the canary's part (its own
+// route naming it canary), and stays there once the switch completes, so
+// that its ingress gateway's route never changes subset. Both route places
+// agree on every rule.
+func TestSwitchStrategyAcrossMeshes(t *testing.T) {
+	east := Side{Role: config.RoleActive, Location: Location{Context: "east", ClusterID: "c-east", Namespace: "shop"}, Ingress: "192.0.2.1:80"}
+	west := Side{Role: config.RolePassive, Location: Location{Context: "west", ClusterID: "c-west", Namespace: "shop"}, Ingress: "192.0.2.2:80"}
+	eastEntry := Entry{Service: "cart", Side: east, Host: "cart.shop.c-east.global", Address: "192.0.2.1:80", Subset: StableSubset}
+	westEntry := Entry{Service: "cart", Side: west, Host: "cart.shop.c-west.global", Address: "192.0.2.2:80", Subset: StableSubset}
+	strategy := func(serving, other Side, at Location) Strategy {
+		t.Helper()
+		st, err := SwitchStrategy(config.RemoteHost, serving, other, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	eastRule := func(subsets ...traffic.Subset) Rule {
+		return Rule{Cluster: "east", Namespace: "shop", Host: shopHost, Subsets: subsets}
+	}
+	westRule := func(subsets ...traffic.Subset) Rule {
+		return Rule{Cluster: "west", Namespace: "shop", Host: shopHost, Subsets: subsets}
+	}
+
+	// Switching from east (1) to west (2) at 30 %.
+	tests := []struct {
+		from string
+		got  State
+		want State
+	}{
+		{"east", CanaryState(strategy(east, west, east.Location), "cart", "1", "2", 30), State{
+			Groups:  traffic.Split(30, dest(shopHost, "stable"), dest("cart.shop.c-west.global", "")),
+			Rules:   []Rule{eastRule(sub("stable", VersionLabel, "1")), westRule(sub("stable", VersionLabel, "2"))},
+			Entries: []Entry{westEntry},
+		}},
+		{"west", CanaryState(strategy(east, west, west.Location), "cart", "1", "2", 30), State{
+			Groups:  traffic.Split(30, dest("cart.shop.c-east.global", ""), dest(shopHost, "canary")),
+			Rules:   []Rule{eastRule(sub("stable", VersionLabel, "1")), westRule(sub("canary", VersionLabel, "2"))},
+			Entries: []Entry{eastEntry},
+		}},
+		// Promote: all to west, which east still reaches at stable.
+		{"east, promoted", StableState(strategy(west, east, east.Location), "cart", "2"), State{
+			Groups:  []traffic.Group{{Weight: 100, Destinations: dest("cart.shop.c-west.global", "")}},
+			Rules:   []Rule{westRule(sub("stable", VersionLabel, "2")), eastRule()},
+			Entries: []Entry{westEntry},
+		}},
+		// Rolled back: all to east, which west reaches at stable.
+		{"west, rolled back", StableState(strategy(east, west, west.Location), "cart", "1"), State{
+			Groups:  []traffic.Group{{Weight: 100, Destinations: dest("cart.shop.c-east.global", "")}},
+			Rules:   []Rule{eastRule(sub("stable", VersionLabel, "1")), westRule()},
+			Entries: []Entry{eastEntry},
+		}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+			t.Errorf("from %s (-want +got):\n%s", tt.from, diff)
+		}
+	}
+
+	// One mesh: SwitchStrategy is NewStrategy.
+	one, _ := SwitchStrategy(config.ClusterSubsets, east, west, east.Location)
+	two, _ := NewStrategy(config.ClusterSubsets, east, west, east.Location)
+	if diff := cmp.Diff(CanaryState(two, "cart", "1", "2", 30), CanaryState(one, "cart", "1", "2", 30)); diff != "" {
+		t.Errorf("SwitchStrategy(cluster-subsets) differs from NewStrategy (-want +got):\n%s", diff)
+	}
+}

@@ -90,9 +90,24 @@ func NewStrategy(sep config.Separation, stable, canary Side, at Location) (Strat
 	case config.ClusterSubsets:
 		return clusterSubsets{at.Context, stable.Namespace, stable.ClusterID, canary.ClusterID}, nil
 	case config.RemoteHost:
-		return remoteHost{at, stable, canary}, nil
+		return remoteHost{at: at, stable: stable, canary: canary}, nil
 	}
 	return nil, outcome.Invalidf("no strategy for separation %q", sep)
+}
+
+// SwitchStrategy is NewStrategy for a blue/green switch of separation sep
+// from the side serving to the other one, as the route at at reaches
+// them. Across separate meshes each side is reached from the other mesh
+// at its stable subset, whichever part it plays in the switch: its
+// ingress gateway routes there once it is rebuilt (the subset then
+// selects the version it serves or is being switched to), so that a
+// stepped switch, whose side switched to plays the canary's part until
+// promote, never renames the subset an ingress gateway routes to.
+func SwitchStrategy(sep config.Separation, serving, other Side, at Location) (Strategy, error) {
+	if sep == config.RemoteHost {
+		return remoteHost{at: at, stable: serving, canary: other, ingress: StableSubset}, nil
+	}
+	return NewStrategy(sep, serving, other, at)
 }
 
 // versionSubsets: one host, a subset per version label, its rule in the
@@ -161,6 +176,10 @@ func (s clusterSubsets) Rules(service string) []Rule {
 type remoteHost struct {
 	at             Location
 	stable, canary Side
+	// ingress, when set, is the subset every side is reached at through
+	// its ingress gateway (see SwitchStrategy); else a side is reached at
+	// the subset of the part it plays.
+	ingress string
 }
 
 // RemoteHost is the host under which a service of namespace in another
@@ -184,6 +203,9 @@ func (s remoteHost) reach(service string, side Side, subset, version string) Rea
 	labels := map[string]string{VersionLabel: version}
 	if s.local(side) {
 		return versionSubsets{s.at.Context, side.Namespace}.reach(service, subset, labels)
+	}
+	if s.ingress != "" {
+		subset = s.ingress
 	}
 	host := RemoteHost(service, side.Namespace, remoteID(side))
 	return Reach{

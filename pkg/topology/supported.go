@@ -17,18 +17,13 @@ var canarySteps = []string{"deploy-canary", "shift-weight", "promote", "rollback
 // Sides and routes in several clusters are driven as one mesh (cluster
 // subsets: Istio multi-primary or primary-remote across the clusters) or
 // as separate meshes (a remote host per other cluster, reached through its
-// ingress gateway).
+// ingress gateway), a stepped switch included (see SwitchStrategy).
 func Supported(p Placement, step string) error {
 	for _, s := range canarySteps {
 		if s != step {
 			continue
 		}
 		if movesSwitch(p, step) {
-			if p.Switch == config.RemoteHost {
-				// Each side's ingress gateway routes to one subset, which a
-				// stepped switch would rename halfway.
-				return outcome.Invalidf("%s: the %s topology across separate meshes switches at once only: release it with rebuild-cluster (switch true), or use one mesh for a stepped switch", step, p.Kind)
-			}
 			return nil
 		}
 		if _, ok := p.Part(config.PartCanary); !ok {

@@ -83,21 +83,39 @@ func deployWithItsRole(t *testing.T, layout canarytest.Layout) {
 	}
 }
 
-// TestRefusedTopology: a mode the step cannot drive (a stepped switch of
-// blue-green-clusters across separate meshes, which switch at once with
-// rebuild-cluster) exits 2 saying what would do, before any cluster is
-// contacted.
-func TestRefusedTopology(t *testing.T) {
-	f := canarytest.Start(t, "shop")
-	blueGreen := func(c *config.Config) {
-		c.Topology = config.Topology{Kind: config.BlueGreenClusters, Mesh: config.MeshSeparate, Targets: []config.Target{
-			{Role: config.RoleActive, Cluster: "main", Namespace: "shop", Ingress: "main.example.com:443"},
-			{Role: config.RolePassive, Cluster: "spare", Namespace: "shop", Ingress: "spare.example.com:443"},
-		}}
+// TestDeploySeparateMeshes: deploy-canary drives a blue-green-clusters
+// plan across separate meshes (topology.mesh: separate), which it once
+// refused, on two real control planes: a first release is served at once
+// from the side that does not serve, and the next plan rebuilds the other
+// side and begins a stepped switch to it at the initial weight, the route
+// in the release cluster splitting each service between its local pods
+// and the passive cluster's ingress gateway. A re-run keeps the switch as
+// it is.
+func TestDeploySeparateMeshes(t *testing.T) {
+	rel, can := canarytest.ReleaseCluster, canarytest.CanaryCluster
+	const relIngress, canIngress = "192.0.2.11", "192.0.2.10"
+	layout := canarytest.Separate(canarytest.BlueGreenClusters("shop"), map[string]string{rel: relIngress + ":8080", can: canIngress + ":8080"})
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	svcs := []canarytest.Service{{Name: "cart"}}
+	v1 := f.Plan(t, "1.0.0", svcs, nil)
+	v2 := f.Plan(t, "1.1.0", svcs, func(c *config.Config) { c.Canary.InitialWeight = 20 })
+	deploy := func(r canarytest.Release) canarytest.Ran {
+		t.Helper()
+		ran := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+r.Ref, "--kubeconfig="+f.AdminKubeconfig, "--holder=test")
+		if ran.Code != 0 {
+			t.Fatalf("deploy-canary %s = exit %d\n%s", r.Version, ran.Code, ran.Stderr)
+		}
+		return ran
 	}
-	rel := f.Plan(t, "1.0.0", []canarytest.Service{{Name: "cart"}}, blueGreen)
-	r := canarytest.RunStep(t, catalog.DeployCanary, run, nil, "--plan="+rel.Ref, "--kubeconfig="+f.Cluster.Kubeconfig, "--holder=test")
-	if r.Code != step.ExitInvalid || !strings.Contains(r.Stderr, "across separate meshes switches at once only: release it with rebuild-cluster (switch true)") {
-		t.Errorf("deploy-canary of a blue-green-clusters plan = exit %d, want %d saying what it needs\n%s", r.Code, step.ExitInvalid, r.Stderr)
+	deploy(v1)
+	f.Check(t, "deploying a first release", canarytest.Expect{Service: "cart", Shares: []canarytest.Share{canarytest.Remote(100, can, "shop", "1.0.0", canIngress)}})
+	for range 2 {
+		ran := deploy(v2)
+		if ran.Outputs["changed"] != "cart" || ran.Outputs["weight"] != "20" {
+			t.Errorf("deploy-canary 1.1.0 outputs %v, want cart changed at weight 20", ran.Outputs)
+		}
+		f.Check(t, "deploying 1.1.0 beside 1.0.0", canarytest.Expect{Service: "cart", Shares: []canarytest.Share{
+			canarytest.Remote(80, can, "shop", "1.0.0", canIngress), canarytest.Local(20, rel, "shop", "1.1.0"),
+		}})
 	}
 }
