@@ -111,13 +111,13 @@ func noSwitchError(step string, p topology.Placement, version string) error {
 
 // switchConflict refuses, before anything is applied, a rebuild of target
 // while a stepped switch of another version, or to the other side, is in
-// progress: the side being switched to takes traffic. Across separate
-// meshes a stepped switch is refused on a topology whose canary steps move
-// a canary side rather than the switch (active-passive-canary-namespace):
-// nothing would move or complete it.
+// progress: the side being switched to takes traffic. A stepped switch is
+// refused on a topology whose canary steps move a canary side rather than
+// the switch (active-passive-canary-namespace), on one mesh or separate
+// meshes: nothing would move or complete it.
 func switchConflict(p topology.Placement, states map[string]*ServiceState, releases []Release, target, other topology.Side, stepped bool) error {
-	if stepped && p.Switch == config.RemoteHost && !p.SteppedSwitch() {
-		return outcome.Invalidf("switch stepped: the %s topology across separate meshes switches at once only, its canary steps moving its canary half; give switch true", p.Kind)
+	if stepped && !p.SteppedSwitch() {
+		return outcome.Invalidf("switch stepped: the %s topology switches its clusters at once only, its canary steps moving its canary half; give switch true", p.Kind)
 	}
 	for _, r := range releases {
 		rec := states[r.Service].Record

@@ -100,11 +100,13 @@ func TestSwitchConflict(t *testing.T) {
 			{Role: config.RolePassive, Cluster: "west", Namespace: "shop", Ingress: ingressIf(mesh, "192.0.2.2:80")},
 		}})
 	}
-	apcn := place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Mesh: config.MeshSeparate, Targets: []config.Target{
-		{Role: config.RoleActive, Cluster: "east", Namespace: "shop"},
-		{Role: config.RoleCanary, Cluster: "east", Namespace: "shop-canary"},
-		{Role: config.RolePassive, Cluster: "west", Namespace: "shop", Ingress: "192.0.2.2:80"},
-	}})
+	apcn := func(mesh config.MeshMode) topology.Placement {
+		return place(config.Topology{Kind: config.ActivePassiveCanaryNamespace, Mesh: mesh, Targets: []config.Target{
+			{Role: config.RoleActive, Cluster: "east", Namespace: "shop", Ingress: ingressIf(mesh, "192.0.2.1:80")},
+			{Role: config.RoleCanary, Cluster: "east", Namespace: "shop-canary"},
+			{Role: config.RolePassive, Cluster: "west", Namespace: "shop", Ingress: ingressIf(mesh, "192.0.2.2:80")},
+		}})
+	}
 	releases := []Release{{Service: "cart", Version: "2.0.0"}}
 	none := map[string]*ServiceState{"cart": {Service: "cart", Record: Record{Stable: "1.0.0", Active: "active"}}}
 	switching := map[string]*ServiceState{"cart": {Service: "cart", Record: Record{Stable: "1.0.0", Canary: "2.0.0", Active: "active", Switching: "passive"}}}
@@ -121,8 +123,10 @@ func TestSwitchConflict(t *testing.T) {
 		{"separate meshes, stepped again", bg(config.MeshSeparate), switching, true, ""},
 		{"separate meshes, at once", bg(config.MeshSeparate), none, false, ""},
 		{"separate meshes, another version switching", bg(config.MeshSeparate), other, true, "a stepped switch to passive with 3.0.0 is in progress"},
-		{"active-passive-canary-namespace, separate meshes, stepped", apcn, none, true, "switches at once only"},
-		{"active-passive-canary-namespace, separate meshes, at once", apcn, none, false, ""},
+		{"active-passive-canary-namespace, separate meshes, stepped", apcn(config.MeshSeparate), none, true, "switches its clusters at once only"},
+		{"active-passive-canary-namespace, separate meshes, at once", apcn(config.MeshSeparate), none, false, ""},
+		{"active-passive-canary-namespace, one mesh, stepped", apcn(config.MeshOne), none, true, "switches its clusters at once only"},
+		{"active-passive-canary-namespace, one mesh, at once", apcn(config.MeshOne), none, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
