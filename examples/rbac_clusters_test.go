@@ -22,17 +22,23 @@ import (
 // its Roles of rbac/<topology>/<step>.yaml (every Role in the cluster of
 // the target its aviary.dev/target annotation names, one kubeconfig with a
 // context per cluster), on real control planes laid out as the topology's
-// example config says (topologies/<kind>/aviary.yaml): every step the topology runs,
-// through a first release, a canary shifted and rolled back, another
-// promoted and rolled back, and, where the topology switches clusters,
-// rebuild-cluster both ways (gateway-routed: its release cluster rebuilt in
-// place). gateway-routed-clusters runs as one mesh and across separate
-// meshes, with the Roles of rbac/gateway-routed-clusters-separate. A Role missing a rule the step needs makes
-// the step exit 3 ("the credentials lack a permission"), failing the test.
+// example config says (topologies/<kind>/aviary.yaml): every step the
+// topology runs, through a first release, a canary shifted and rolled
+// back, another promoted and rolled back, and, where the topology switches
+// clusters, rebuild-cluster both ways (gateway-routed-clusters,
+// delta-canary-cluster and rebuilt-canary-cluster: the release cluster
+// rebuilt in place). gateway-routed-clusters runs as one mesh; it,
+// delta-canary-cluster, rebuilt-canary-cluster (with delta-canary-cluster's
+// Roles) and active-passive-canary-namespace run across separate meshes
+// too, with the Roles of rbac/<topology>-separate, and so does
+// blue-green-clusters (blueGreenRoles: switches at once both ways, then a
+// stepped switch shifted and rolled back, begun again by deploy-canary and
+// promoted). A Role missing a rule the step needs makes the step exit 3
+// ("the credentials lack a permission"), failing the test.
 //
-// delta-canary-cluster, rebuilt-canary-cluster (which shares its Roles) and
-// blue-green-clusters are run with their Roles by pkg/canary's
-// TestClusterCanaries and steps/rebuild-cluster's TestClusterBlueGreen.
+// delta-canary-cluster, rebuilt-canary-cluster and blue-green-clusters as
+// one mesh are run with their Roles by pkg/canary's TestClusterCanaries
+// and steps/rebuild-cluster's TestClusterBlueGreen.
 func TestClusterRolesRunTheSteps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real control planes and builds the step binaries")
@@ -44,16 +50,28 @@ func TestClusterRolesRunTheSteps(t *testing.T) {
 	// Across separate meshes (the Roles of rbac/<topology>-separate): the
 	// ServiceEntries in the deciding cluster, the ingress Gateways,
 	// VirtualServices and subsets in the others.
-	t.Run(string(config.GatewayRoutedClusters)+"-separate", func(t *testing.T) {
-		layout := exampleLayout(t, config.GatewayRoutedClusters)
-		ingress := map[string]string{}
-		for i, tg := range layout.Topology.Targets {
-			if tg.Role != config.RoleGateway {
-				ingress[tg.Cluster] = fmt.Sprintf("192.0.2.%d:8080", 10+i)
-			}
-		}
-		clusterRoles(t, bin, canarytest.Separate(layout, ingress))
+	for _, kind := range []config.TopologyKind{config.GatewayRoutedClusters, config.DeltaCanaryCluster, config.RebuiltCanaryCluster, config.ActivePassiveCanaryNamespace} {
+		t.Run(string(kind)+"-separate", func(t *testing.T) {
+			layout := exampleLayout(t, kind)
+			clusterRoles(t, bin, canarytest.Separate(layout, ingresses(layout.Clusters[1:])))
+		})
+	}
+	// blue-green-clusters: each cluster reaches the other through its
+	// ingress gateway.
+	t.Run(string(config.BlueGreenClusters)+"-separate", func(t *testing.T) {
+		layout := exampleLayout(t, config.BlueGreenClusters)
+		blueGreenRoles(t, bin, canarytest.Separate(layout, ingresses(layout.Clusters)))
 	})
+}
+
+// ingresses gives each of clusters an ingress gateway address
+// (TEST-NET-1: no pod has it).
+func ingresses(clusters []string) map[string]string {
+	out := map[string]string{}
+	for i, c := range clusters {
+		out[c] = fmt.Sprintf("192.0.2.%d:8080", 10+i)
+	}
+	return out
 }
 
 func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
@@ -63,24 +81,7 @@ func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
 	v1 := f.Plan(t, "1.0.0", svcs, nil)
 	v2 := f.Plan(t, "1.1.0", svcs, nil)
 	v3 := f.Plan(t, "1.2.0", svcs, nil)
-	kubeconfigs := map[string]string{}
-	run := func(step string, r canarytest.Release, want map[string]string, args ...string) {
-		t.Helper()
-		kc, ok := kubeconfigs[step]
-		if !ok {
-			kc = f.KubeconfigFor(t, step)
-			kubeconfigs[step] = kc
-		}
-		code, outputs, stderr := runStep(t, bin, step, append([]string{"--plan=" + r.Ref, "--kubeconfig=" + kc, "--holder=test"}, args...)...)
-		if code != 0 {
-			t.Fatalf("%s %s %v with only its Roles = exit %d, want 0\n%s", step, r.Version, args, code, stderr)
-		}
-		for k, v := range want {
-			if outputs[k] != v {
-				t.Errorf("%s %s %v: output %s = %q, want %q\n%s", step, r.Version, args, k, outputs[k], v, stderr)
-			}
-		}
-	}
+	run := withRoles(t, bin, f)
 
 	run("deploy-canary", v1, map[string]string{"first-release": "cart,api"})
 	run("deploy-canary", v2, map[string]string{"changed": "cart", "weight": "10"}, "--initial-weight=10", "--timeout=1m")
@@ -99,10 +100,34 @@ func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
 		run("rebuild-cluster", v2, map[string]string{"active": passive.Context, "passive": active.Context}, "--side=passive")
 		run("rebuild-cluster", v2, map[string]string{"active": passive.Context, "passive": active.Context}, "--side=active", "--switch=false")
 	}
-	if kind == config.GatewayRoutedClusters {
+	if kind == config.GatewayRoutedClusters || kind == config.DeltaCanaryCluster || kind == config.RebuiltCanaryCluster {
 		// The release closes: the release cluster rebuilt in place.
 		release := layout.Topology.Target(config.RoleStable).Cluster
 		run("rebuild-cluster", v3, map[string]string{"active": release, "passive": ""}, "--side=stable")
+	}
+}
+
+// withRoles returns a func that runs a step binary on a release with only
+// the step's Roles of the fixture's layout and the args given, and fails
+// the test unless it exits 0 with the outputs want names.
+func withRoles(t *testing.T, bin string, f *canarytest.Fixture) func(step string, r canarytest.Release, want map[string]string, args ...string) {
+	kubeconfigs := map[string]string{}
+	return func(step string, r canarytest.Release, want map[string]string, args ...string) {
+		t.Helper()
+		kc, ok := kubeconfigs[step]
+		if !ok {
+			kc = f.KubeconfigFor(t, step)
+			kubeconfigs[step] = kc
+		}
+		code, outputs, stderr := runStep(t, bin, step, append([]string{"--plan=" + r.Ref, "--kubeconfig=" + kc, "--holder=test"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s %s %v with only its Roles = exit %d, want 0\n%s", step, r.Version, args, code, stderr)
+		}
+		for k, v := range want {
+			if outputs[k] != v {
+				t.Errorf("%s %s %v: output %s = %q, want %q\n%s", step, r.Version, args, k, outputs[k], v, stderr)
+			}
+		}
 	}
 }
 
@@ -116,6 +141,9 @@ func exampleLayout(t *testing.T, kind config.TopologyKind) canarytest.Layout {
 		t.Fatal(err)
 	}
 	l := canarytest.Layout{Name: string(kind), Topology: c.Topology}
+	if kind == config.RebuiltCanaryCluster {
+		l.Roles = string(config.DeltaCanaryCluster) // as rbac/README.md says
+	}
 	add := func(loc topology.Location) {
 		if !slices.Contains(l.Namespaces, loc.Namespace) {
 			l.Namespaces = append(l.Namespaces, loc.Namespace)

@@ -38,8 +38,9 @@ func TestSeparateSteppedSwitch(t *testing.T) {
 	roles := map[string]string{rel: "active", can: "passive"}
 	f.RouteChecks = []canarytest.RouteCheck{fromEach(m, rel, can), ingressDefined(t, f, roles, rel, can)}
 	proxy, kc := f.Proxied(t, can)
-	// examples/rbac has no Roles of blue-green-clusters across separate
-	// meshes (TestSeparateBlueGreen runs as admin too): admin it is.
+	// The steps run as admin here: examples' TestClusterRolesRunTheSteps
+	// runs them with only the Roles of
+	// examples/rbac/blue-green-clusters-separate.
 	admin := map[string]string{}
 	for _, step := range []string{"rebuild-cluster", "shift-weight", "promote", "rollback"} {
 		admin[step] = f.AdminKubeconfig

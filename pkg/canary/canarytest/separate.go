@@ -16,9 +16,13 @@ import (
 
 // Separate makes a cluster layout one of separate meshes: each cluster
 // whose context ingress names is reached through that ingress gateway
-// address (host:port).
+// address (host:port). Its Roles are those of the layout's directory
+// with "-separate" appended (examples/rbac/<topology>-separate).
 func Separate(l Layout, ingress map[string]string) Layout {
 	l.Name += "-separate"
+	if l.Roles != "" {
+		l.Roles += "-separate"
+	}
 	l.Topology.Mesh = config.MeshSeparate
 	targets := make([]config.Target, len(l.Topology.Targets))
 	copy(targets, l.Topology.Targets)
