@@ -27,24 +27,24 @@ import (
 // back, another promoted and rolled back, and, where the topology switches
 // clusters, rebuild-cluster both ways (gateway-routed-clusters,
 // delta-canary-cluster and rebuilt-canary-cluster: the release cluster
-// rebuilt in place). gateway-routed-clusters runs as one mesh; it,
-// delta-canary-cluster, rebuilt-canary-cluster (with delta-canary-cluster's
-// Roles) and active-passive-canary-namespace run across separate meshes
-// too, with the Roles of rbac/<topology>-separate, and so does
-// blue-green-clusters (blueGreenRoles: switches at once both ways, then a
+// rebuilt in place). gateway-routed-clusters, delta-canary-cluster and
+// active-passive-canary-namespace run as one mesh; they and
+// rebuilt-canary-cluster (with delta-canary-cluster's Roles) run across
+// separate meshes too, with the Roles of rbac/<topology>-separate, and so
+// does blue-green-clusters (blueGreenRoles: switches at once both ways, then a
 // stepped switch shifted and rolled back, begun again by deploy-canary and
 // promoted). A Role missing a rule the step needs makes the step exit 3
 // ("the credentials lack a permission"), failing the test.
 //
-// delta-canary-cluster, rebuilt-canary-cluster and blue-green-clusters as
-// one mesh are run with their Roles by pkg/canary's TestClusterCanaries
-// and steps/rebuild-cluster's TestClusterBlueGreen.
+// rebuilt-canary-cluster and blue-green-clusters as one mesh are run with
+// their Roles by pkg/canary's TestClusterCanaries and steps/rebuild-cluster's
+// TestClusterBlueGreen.
 func TestClusterRolesRunTheSteps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real control planes and builds the step binaries")
 	}
 	bin := stepBinaries(t)
-	for _, kind := range []config.TopologyKind{config.GatewayRoutedClusters, config.ActivePassiveCanaryNamespace} {
+	for _, kind := range []config.TopologyKind{config.GatewayRoutedClusters, config.DeltaCanaryCluster, config.ActivePassiveCanaryNamespace} {
 		t.Run(string(kind), func(t *testing.T) { clusterRoles(t, bin, exampleLayout(t, kind)) })
 	}
 	// Across separate meshes (the Roles of rbac/<topology>-separate): the
