@@ -3,7 +3,6 @@ package examples_test
 import (
 	"testing"
 
-	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/pkg/canary/canarytest"
 	"github.com/aviary-cd/aviary/pkg/config"
 )
@@ -16,12 +15,7 @@ import (
 func blueGreenRoles(t *testing.T, bin string, layout canarytest.Layout) {
 	active := layout.Topology.Target(config.RoleActive).Cluster
 	passive := layout.Topology.Target(config.RolePassive).Cluster
-	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
-	svcs := []canarytest.Service{{Name: "cart"}, {Name: "api", Content: "same"}}
-	v1 := f.Plan(t, "1.0.0", svcs, nil)
-	v2 := f.Plan(t, "1.1.0", svcs, nil)
-	v3 := f.Plan(t, "1.2.0", svcs, nil)
-	run := withRoles(t, bin, f)
+	run, v1, v2, v3 := rolesWalk(t, bin, layout)
 
 	run("rebuild-cluster", v1, map[string]string{"active": passive, "passive": active}, "--side=passive")
 	run("rebuild-cluster", v2, map[string]string{"active": active, "passive": passive}, "--side=active")

@@ -76,12 +76,7 @@ func ingresses(clusters []string) map[string]string {
 
 func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
 	kind := layout.Topology.Kind
-	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
-	svcs := []canarytest.Service{{Name: "cart"}, {Name: "api", Content: "same"}}
-	v1 := f.Plan(t, "1.0.0", svcs, nil)
-	v2 := f.Plan(t, "1.1.0", svcs, nil)
-	v3 := f.Plan(t, "1.2.0", svcs, nil)
-	run := withRoles(t, bin, f)
+	run, v1, v2, v3 := rolesWalk(t, bin, layout)
 
 	run("deploy-canary", v1, map[string]string{"first-release": "cart,api"})
 	run("deploy-canary", v2, map[string]string{"changed": "cart", "weight": "10"}, "--initial-weight=10", "--timeout=1m")
@@ -105,6 +100,18 @@ func clusterRoles(t *testing.T, bin string, layout canarytest.Layout) {
 		release := layout.Topology.Target(config.RoleStable).Cluster
 		run("rebuild-cluster", v3, map[string]string{"active": release, "passive": ""}, "--side=stable")
 	}
+}
+
+// rolesWalk starts the control planes of layout, pushes three releases of
+// two services (cart changes in each, api in none) and returns them with
+// the func that runs a step with only its Roles (see withRoles).
+func rolesWalk(t *testing.T, bin string, layout canarytest.Layout) (run func(step string, r canarytest.Release, want map[string]string, args ...string), v1, v2, v3 canarytest.Release) {
+	f := canarytest.StartLayout(t, layout, devenv.ClusterOptions{})
+	svcs := []canarytest.Service{{Name: "cart"}, {Name: "api", Content: "same"}}
+	v1 = f.Plan(t, "1.0.0", svcs, nil)
+	v2 = f.Plan(t, "1.1.0", svcs, nil)
+	v3 = f.Plan(t, "1.2.0", svcs, nil)
+	return withRoles(t, bin, f), v1, v2, v3
 }
 
 // withRoles returns a func that runs a step binary on a release with only
