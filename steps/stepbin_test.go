@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aviary-cd/aviary/internal/devenv"
 )
 
 // The step binaries the tests of this package run, built once per test
@@ -50,8 +52,10 @@ func stepBinaries(t *testing.T) string {
 	return binDir
 }
 
+// TestMain removes, after the tests, the step binaries they built and
+// stops the clusters they shared.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := devenv.SharedM{M: m}.Run()
 	if binDir != "" && os.Getenv("AVIARY_STEPS_BIN") == "" {
 		os.RemoveAll(binDir)
 	}

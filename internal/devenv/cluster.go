@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -69,6 +70,11 @@ type Cluster struct {
 	client    *kubernetes.Clientset
 	mu        sync.Mutex
 	closeOnce sync.Once
+
+	// The namespaced kinds reset deletes (see namespacedKinds).
+	kindsOnce sync.Once
+	kinds     []schema.GroupVersionResource
+	kindsErr  error
 }
 
 // RESTConfig returns a fresh admin client configuration.
@@ -145,6 +151,19 @@ func StartClusters(t testing.TB, n int, opts ClusterOptions) []*Cluster {
 // stops them when the test ends.
 func startForTest(t testing.TB, what string, start func(context.Context) ([]*Cluster, error)) []*Cluster {
 	t.Helper()
+	clusters := startForTestUnowned(t, what, start)
+	t.Cleanup(func() {
+		for _, c := range clusters {
+			_ = c.Close()
+		}
+	})
+	return clusters
+}
+
+// startForTestUnowned is startForTest leaving the clusters running when
+// the test ends (the shared pool owns them).
+func startForTestUnowned(t testing.TB, what string, start func(context.Context) ([]*Cluster, error)) []*Cluster {
+	t.Helper()
 	if _, err := toolPaths(context.Background(), clusterTools...); err != nil {
 		t.Fatalf("starting %s: %v", what, err)
 	}
@@ -154,11 +173,6 @@ func startForTest(t testing.TB, what string, start func(context.Context) ([]*Clu
 	if err != nil {
 		t.Fatalf("starting %s: %v", what, err)
 	}
-	t.Cleanup(func() {
-		for _, c := range clusters {
-			_ = c.Close()
-		}
-	})
 	return clusters
 }
 

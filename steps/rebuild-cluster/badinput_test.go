@@ -5,11 +5,13 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/aviary-cd/aviary/internal/devenv"
 	"github.com/aviary-cd/aviary/internal/scripttest"
 )
 
+// TestMain also stops the clusters the tests shared (devenv.SharedM).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"rebuild-cluster": main})
+	testscript.Main(devenv.SharedM{M: m}, map[string]func(){"rebuild-cluster": main})
 }
 
 // TestBadInput runs the step's bad-input corpus,

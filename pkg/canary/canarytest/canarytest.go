@@ -77,7 +77,10 @@ func StartWith(t testing.TB, namespace string, opts devenv.ClusterOptions) *Fixt
 }
 
 // StartLayout starts a cluster and a registry for a release into layout
-// and creates its namespaces.
+// and creates its namespaces. The clusters come from devenv's shared pool
+// (devenv.SharedCluster): a cluster a test of the package used before,
+// its namespaces deleted, so a test must not stop a cluster's processes or
+// change its nodes; the package's TestMain stops them (devenv.SharedM).
 func StartLayout(t testing.TB, layout Layout, opts devenv.ClusterOptions) *Fixture {
 	t.Helper()
 	if testing.Short() {
@@ -89,10 +92,10 @@ func StartLayout(t testing.TB, layout Layout, opts devenv.ClusterOptions) *Fixtu
 		Layout:    layout,
 	}
 	if len(layout.Clusters) == 0 {
-		f.Cluster = devenv.StartCluster(t, opts)
+		f.Cluster = devenv.SharedCluster(t, opts)
 		f.AdminKubeconfig = f.Cluster.Kubeconfig
 	} else {
-		clusters := devenv.StartNamedClusters(t, layout.Clusters, opts)
+		clusters := devenv.SharedNamedClusters(t, layout.Clusters, opts)
 		f.Cluster, f.Clusters = clusters[0], map[string]*devenv.Cluster{}
 		files := map[string]string{}
 		for _, c := range clusters {

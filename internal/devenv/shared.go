@@ -1,0 +1,341 @@
+package devenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
+)
+
+// The shared clusters of a test process: a control plane takes 5 to 15 s
+// to start, and most tests need only namespaces of their own, so a test
+// borrows an idle cluster of the same options and gives it back, reset,
+// when it ends.
+var shared = struct {
+	sync.Mutex
+	idle map[ClusterOptions][]*Cluster
+}{idle: map[ClusterOptions][]*Cluster{}}
+
+// SharedCluster is StartCluster from a pool kept for the test process: it
+// lends the test an idle cluster started with the same options, or starts
+// one, and takes it back when the test ends, after deleting every
+// namespace the test created and waiting until they are gone, so the next
+// test finds the cluster as it was after its start (its nodes, Istio's
+// CRDs, the default namespaces). A cluster that cannot be reset is closed
+// instead. Cluster-scoped objects a test creates stay; the ClusterRoles
+// and bindings of KubeconfigForClusterRole have names of their own. Tests
+// that stop a cluster's processes must use StartCluster. CloseShared (from
+// TestMain) stops the idle clusters.
+func SharedCluster(t testing.TB, opts ClusterOptions) *Cluster {
+	t.Helper()
+	return SharedNamedClusters(t, []string{opts.Name}, opts)[0]
+}
+
+// SharedNamedClusters is StartNamedClusters from the pool of SharedCluster:
+// a cluster per name, named and identified to Istio by it ("" is
+// SharedCluster's default name). The ones the pool lacks start in
+// parallel.
+func SharedNamedClusters(t testing.TB, names []string, opts ClusterOptions) []*Cluster {
+	t.Helper()
+	out := make([]*Cluster, len(names))
+	var missing []ClusterOptions
+	var at []int
+	for i, name := range names {
+		o := sharedKey(opts, name)
+		if c := borrow(o); c != nil {
+			out[i] = c
+			continue
+		}
+		missing = append(missing, o)
+		at = append(at, i)
+	}
+	// Give back whatever was borrowed if a start fails.
+	t.Cleanup(func() {
+		for i, c := range out {
+			if c != nil {
+				giveBack(sharedKey(opts, names[i]), c)
+			}
+		}
+	})
+	if len(missing) > 0 {
+		started := startForTestUnowned(t, fmt.Sprintf("clusters %v", names), func(ctx context.Context) ([]*Cluster, error) {
+			return newAll(ctx, missing)
+		})
+		for j, c := range started {
+			out[at[j]] = c
+		}
+	}
+	return out
+}
+
+// sharedKey is the pool key of the cluster named name with opts: the
+// options NewCluster would fill in, filled in.
+func sharedKey(opts ClusterOptions, name string) ClusterOptions {
+	o := opts
+	o.Name = name
+	if o.Name == "" {
+		o.Name = "cluster-1"
+	}
+	if opts.ClusterID == "" || name != opts.Name {
+		o.ClusterID = o.Name
+	}
+	if o.Nodes <= 0 {
+		o.Nodes = 1
+	}
+	return o
+}
+
+// borrow takes an idle cluster of key from the pool, or returns nil.
+func borrow(key ClusterOptions) *Cluster {
+	shared.Lock()
+	defer shared.Unlock()
+	for {
+		idle := shared.idle[key]
+		if len(idle) == 0 {
+			return nil
+		}
+		c := idle[len(idle)-1]
+		shared.idle[key] = idle[:len(idle)-1]
+		if c.checkProcesses() == nil {
+			return c
+		}
+		_ = c.Close()
+	}
+}
+
+// giveBack resets c and puts it back in the pool, or closes it when the
+// reset fails.
+func giveBack(key ClusterOptions, c *Cluster) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.reset(ctx, key.Nodes); err != nil {
+		_ = c.Close()
+		return
+	}
+	shared.Lock()
+	defer shared.Unlock()
+	shared.idle[key] = append(shared.idle[key], c)
+}
+
+// CloseShared stops every idle cluster of the pool. TestMain calls it
+// after the tests ran; clusters a test still holds are not touched.
+func CloseShared() {
+	shared.Lock()
+	idle := shared.idle
+	shared.idle = map[ClusterOptions][]*Cluster{}
+	shared.Unlock()
+	for _, cs := range idle {
+		for _, c := range cs {
+			_ = c.Close()
+		}
+	}
+}
+
+// baseNamespaces are the namespaces of a new cluster.
+var baseNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true, "kube-node-lease": true}
+
+// reset returns c to the state of a new cluster with nodes nodes: it
+// deletes every namespace but the base ones and waits until they are
+// gone. It does the namespace controller's work itself — delete every
+// object of every namespaced kind, wait until none is left, remove the
+// namespace's finalizer — because the controller looks again only half a
+// pod's grace period later and rediscovers the API for every namespace
+// (5 to 15 s on a busy machine, as long as a new cluster takes). It fails
+// when workloads were left in the default namespace or the nodes changed,
+// which it does not undo.
+func (c *Cluster) reset(ctx context.Context, nodes int) error {
+	if err := c.checkProcesses(); err != nil {
+		return err
+	}
+	if err := c.checkBaseline(ctx, nodes); err != nil {
+		return err
+	}
+	core := c.client.CoreV1()
+	nss, err := core.Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing namespaces: %w", err)
+	}
+	var doomed []corev1.Namespace
+	for _, ns := range nss.Items {
+		if baseNamespaces[ns.Name] {
+			continue
+		}
+		// A terminating namespace takes no new objects, so no controller
+		// refills it while it is emptied.
+		if err := core.Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting namespace %s: %w", ns.Name, err)
+		}
+		doomed = append(doomed, ns)
+	}
+	if len(doomed) == 0 {
+		return nil
+	}
+	kinds, err := c.namespacedKinds()
+	if err != nil {
+		return err
+	}
+	cfg := c.RESTConfig()
+	cfg.WarningHandler = rest.NoWarnings{} // v1 Endpoints is deprecated
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("connecting to cluster %s: %w", c.Name, err)
+	}
+	for _, ns := range doomed {
+		if err := emptyNamespace(ctx, dyn, kinds, ns.Name); err != nil {
+			return err
+		}
+		// What the namespace controller does last: drop the
+		// "kubernetes" finalizer, and the namespace goes.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur, err := core.Namespaces().Get(ctx, ns.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			cur.Spec.Finalizers = nil
+			_, err = core.Namespaces().Finalize(ctx, cur, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("finalizing namespace %s: %w", ns.Name, err)
+		}
+	}
+	return poll(ctx, 50*time.Millisecond, func() (bool, error) {
+		nss, err := core.Namespaces().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, ns := range nss.Items {
+			if !baseNamespaces[ns.Name] {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// emptyNamespace deletes every object of kinds in namespace, pods at once
+// (kwok would delete them a moment later anyway), and waits until none is
+// left.
+func emptyNamespace(ctx context.Context, dyn dynamic.Interface, kinds []schema.GroupVersionResource, namespace string) error {
+	now := int64(0)
+	background := metav1.DeletePropagationBackground
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, gvr := range kinds {
+		opts := metav1.DeleteOptions{PropagationPolicy: &background}
+		if gvr.Group == "" && gvr.Resource == "pods" {
+			opts.GracePeriodSeconds = &now
+		}
+		g.Go(func() error {
+			if err := dyn.Resource(gvr).Namespace(namespace).DeleteCollection(gctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting %s in %s: %w", gvr.Resource, namespace, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return poll(ctx, 50*time.Millisecond, func() (bool, error) {
+		for _, gvr := range kinds {
+			list, err := dyn.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return false, fmt.Errorf("listing %s in %s: %w", gvr.Resource, namespace, err)
+			}
+			if err == nil && len(list.Items) > 0 {
+				// Pods a ReplicaSet made before the namespace began
+				// terminating, or dependents the garbage collector has
+				// not reached yet.
+				now := int64(0)
+				_ = dyn.Resource(gvr).Namespace(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &now}, metav1.ListOptions{})
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// namespacedKinds returns every namespaced kind of c the API can list and
+// delete by collection, discovered once: tests do not add kinds.
+func (c *Cluster) namespacedKinds() ([]schema.GroupVersionResource, error) {
+	c.kindsOnce.Do(func() {
+		lists, err := c.client.Discovery().ServerPreferredNamespacedResources()
+		if err != nil {
+			c.kindsErr = fmt.Errorf("discovering the namespaced kinds of cluster %s: %w", c.Name, err)
+			return
+		}
+		for _, gvr := range discovery.FilteredBy(discovery.SupportsAllVerbs{Verbs: []string{"list", "deletecollection"}}, lists) {
+			gv, err := schema.ParseGroupVersion(gvr.GroupVersion)
+			if err != nil {
+				c.kindsErr = fmt.Errorf("discovering the namespaced kinds of cluster %s: %w", c.Name, err)
+				return
+			}
+			for _, r := range gvr.APIResources {
+				c.kinds = append(c.kinds, gv.WithResource(r.Name))
+			}
+		}
+	})
+	return c.kinds, c.kindsErr
+}
+
+// checkBaseline fails when the default namespace holds workloads or the
+// cluster has not nodes Ready nodes: a state reset does not restore.
+func (c *Cluster) checkBaseline(ctx context.Context, nodes int) error {
+	pods, err := c.client.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing pods in default: %w", err)
+	}
+	if len(pods.Items) > 0 {
+		return errors.New("the default namespace holds pods")
+	}
+	ns, err := c.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	ready := 0
+	for _, n := range ns.Items {
+		if nodeReady(n) && !n.Spec.Unschedulable && !hasTaint(n, corev1.TaintEffectNoSchedule) {
+			ready++
+		}
+	}
+	if len(ns.Items) != nodes || ready != nodes {
+		return fmt.Errorf("%d of %d nodes schedulable, want %d", ready, len(ns.Items), nodes)
+	}
+	return nil
+}
+
+func hasTaint(n corev1.Node, effect corev1.TaintEffect) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Effect == effect {
+			return true
+		}
+	}
+	return false
+}
+
+// SharedM wraps a package's testing.M (or testscript's) so that Run stops
+// the shared clusters once the tests ran:
+//
+//	func TestMain(m *testing.M) { os.Exit(devenv.SharedM{M: m}.Run()) }
+//
+// Without it the clusters end with the test process (their processes die
+// with it, their files are swept by the next run).
+type SharedM struct{ M interface{ Run() int } }
+
+// Run runs the tests, then CloseShared.
+func (s SharedM) Run() int {
+	defer CloseShared()
+	return s.M.Run()
+}
