@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -73,7 +72,7 @@ type Cluster struct {
 
 	// The namespaced kinds reset deletes (see namespacedKinds).
 	kindsOnce sync.Once
-	kinds     []schema.GroupVersionResource
+	kinds     []namespacedKind
 	kindsErr  error
 }
 

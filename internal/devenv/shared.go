@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,62 +230,86 @@ func (c *Cluster) reset(ctx context.Context, nodes int) error {
 // emptyNamespace deletes every object of kinds in namespace, pods at once
 // (kwok would delete them a moment later anyway), and waits until none is
 // left.
-func emptyNamespace(ctx context.Context, dyn dynamic.Interface, kinds []schema.GroupVersionResource, namespace string) error {
+func emptyNamespace(ctx context.Context, dyn dynamic.Interface, kinds []namespacedKind, namespace string) error {
 	now := int64(0)
 	background := metav1.DeletePropagationBackground
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	for _, gvr := range kinds {
+	for _, k := range kinds {
 		opts := metav1.DeleteOptions{PropagationPolicy: &background}
-		if gvr.Group == "" && gvr.Resource == "pods" {
+		if k.gvr.Group == "" && k.gvr.Resource == "pods" {
 			opts.GracePeriodSeconds = &now
 		}
-		g.Go(func() error {
-			if err := dyn.Resource(gvr).Namespace(namespace).DeleteCollection(gctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("deleting %s in %s: %w", gvr.Resource, namespace, err)
-			}
-			return nil
-		})
+		g.Go(func() error { return k.deleteAll(gctx, dyn, namespace, opts) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
 	return poll(ctx, 50*time.Millisecond, func() (bool, error) {
-		for _, gvr := range kinds {
-			list, err := dyn.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
+		for _, k := range kinds {
+			list, err := dyn.Resource(k.gvr).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("listing %s in %s: %w", gvr.Resource, namespace, err)
+				return false, fmt.Errorf("listing %s in %s: %w", k.gvr.Resource, namespace, err)
 			}
 			if err == nil && len(list.Items) > 0 {
 				// Pods a ReplicaSet made before the namespace began
 				// terminating, or dependents the garbage collector has
 				// not reached yet.
-				now := int64(0)
-				_ = dyn.Resource(gvr).Namespace(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &now}, metav1.ListOptions{})
-				return false, nil
+				return false, k.deleteAll(ctx, dyn, namespace, metav1.DeleteOptions{GracePeriodSeconds: &now})
 			}
 		}
 		return true, nil
 	})
 }
 
+// namespacedKind is a kind reset deletes: one the API can list and delete,
+// by collection or one by one.
+type namespacedKind struct {
+	gvr        schema.GroupVersionResource
+	collection bool
+}
+
+// deleteAll deletes every object of k in namespace.
+func (k namespacedKind) deleteAll(ctx context.Context, dyn dynamic.Interface, namespace string, opts metav1.DeleteOptions) error {
+	r := dyn.Resource(k.gvr).Namespace(namespace)
+	if k.collection {
+		if err := r.DeleteCollection(ctx, opts, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting %s in %s: %w", k.gvr.Resource, namespace, err)
+		}
+		return nil
+	}
+	list, err := r.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing %s in %s: %w", k.gvr.Resource, namespace, err)
+	}
+	for _, o := range list.Items {
+		if err := r.Delete(ctx, o.GetName(), opts); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting %s %s/%s: %w", k.gvr.Resource, namespace, o.GetName(), err)
+		}
+	}
+	return nil
+}
+
 // namespacedKinds returns every namespaced kind of c the API can list and
-// delete by collection, discovered once: tests do not add kinds.
-func (c *Cluster) namespacedKinds() ([]schema.GroupVersionResource, error) {
+// delete, discovered once: tests do not add kinds.
+func (c *Cluster) namespacedKinds() ([]namespacedKind, error) {
 	c.kindsOnce.Do(func() {
 		lists, err := c.client.Discovery().ServerPreferredNamespacedResources()
 		if err != nil {
 			c.kindsErr = fmt.Errorf("discovering the namespaced kinds of cluster %s: %w", c.Name, err)
 			return
 		}
-		for _, gvr := range discovery.FilteredBy(discovery.SupportsAllVerbs{Verbs: []string{"list", "deletecollection"}}, lists) {
-			gv, err := schema.ParseGroupVersion(gvr.GroupVersion)
+		for _, l := range discovery.FilteredBy(discovery.SupportsAllVerbs{Verbs: []string{"list", "delete"}}, lists) {
+			gv, err := schema.ParseGroupVersion(l.GroupVersion)
 			if err != nil {
 				c.kindsErr = fmt.Errorf("discovering the namespaced kinds of cluster %s: %w", c.Name, err)
 				return
 			}
-			for _, r := range gvr.APIResources {
-				c.kinds = append(c.kinds, gv.WithResource(r.Name))
+			for _, r := range l.APIResources {
+				if strings.Contains(r.Name, "/") { // a subresource
+					continue
+				}
+				c.kinds = append(c.kinds, namespacedKind{gvr: gv.WithResource(r.Name), collection: slices.Contains(r.Verbs, "deletecollection")})
 			}
 		}
 	})
