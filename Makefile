@@ -24,9 +24,10 @@ TEST_TOOLS := etcd kube-apiserver kube-controller-manager kube-scheduler kwok pi
 tools:
 	$(GO) run ./hack/toolcache -j 2 $(TEST_TOOLS)
 
-## test: everything, including the tests against real components, and a short fuzzing run
-test: tools
-	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+## test: everything, including the tests against real components, and a short fuzzing run;
+## the tests that run step binaries run make build's (AVIARY_STEPS_BIN), built once
+test: tools build
+	AVIARY_STEPS_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) test-lint
 	$(MAKE) fuzz-short
 

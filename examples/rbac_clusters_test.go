@@ -182,9 +182,12 @@ func exampleConfig(t *testing.T, kind config.TopologyKind) *config.Config {
 }
 
 // stepBinaries builds the cluster steps into a directory of the test and
-// returns it.
+// returns it, or returns AVIARY_STEPS_BIN (make build's bin/) when set.
 func stepBinaries(t *testing.T) string {
 	t.Helper()
+	if dir := os.Getenv("AVIARY_STEPS_BIN"); dir != "" {
+		return dir // make build's bin/, as make test passes it
+	}
 	dir := t.TempDir()
 	args := []string{"build", "-o", dir + string(filepath.Separator)}
 	for _, s := range []string{"deploy-canary", "shift-weight", "promote", "rollback", "rebuild-cluster"} {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -46,7 +47,9 @@ func demoPipeline(t *testing.T, kind config.TopologyKind) {
 		defer cancel()
 	}
 	out := &testWriter{t: t}
-	res, err := run(ctx, options{Root: root, Out: out, Topology: kind})
+	// AVIARY_STEPS_BIN (make test sets it to make build's bin/) saves
+	// each run its own build of the steps.
+	res, err := run(ctx, options{Root: root, Out: out, Topology: kind, BinDir: os.Getenv("AVIARY_STEPS_BIN")})
 	out.Flush()
 	if err != nil {
 		t.Fatalf("run() = %v", err)
