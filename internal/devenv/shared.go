@@ -24,11 +24,20 @@ import (
 // The shared clusters of a test process: a control plane takes 5 to 15 s
 // to start, and most tests need only namespaces of their own, so a test
 // borrows an idle cluster of the same options and gives it back, reset,
-// when it ends.
-var shared = struct {
+// when it ends. At most maxIdle wait, the least recently returned closed
+// first: an idle control plane still costs CPU and memory.
+var shared struct {
 	sync.Mutex
-	idle map[ClusterOptions][]*Cluster
-}{idle: map[ClusterOptions][]*Cluster{}}
+	idle []idleCluster // oldest first
+}
+
+type idleCluster struct {
+	key ClusterOptions
+	c   *Cluster
+}
+
+// maxIdle is the most clusters the pool keeps: a three-cluster layout.
+const maxIdle = 3
 
 // SharedCluster is StartCluster from a pool kept for the test process: it
 // lends the test an idle cluster started with the same options, or starts
@@ -103,22 +112,22 @@ func sharedKey(opts ClusterOptions, name string) ClusterOptions {
 func borrow(key ClusterOptions) *Cluster {
 	shared.Lock()
 	defer shared.Unlock()
-	for {
-		idle := shared.idle[key]
-		if len(idle) == 0 {
-			return nil
+	for i := len(shared.idle) - 1; i >= 0; i-- {
+		e := shared.idle[i]
+		if e.key != key {
+			continue
 		}
-		c := idle[len(idle)-1]
-		shared.idle[key] = idle[:len(idle)-1]
-		if c.checkProcesses() == nil {
-			return c
+		shared.idle = slices.Delete(shared.idle, i, i+1)
+		if e.c.checkProcesses() == nil {
+			return e.c
 		}
-		_ = c.Close()
+		_ = e.c.Close()
 	}
+	return nil
 }
 
 // giveBack resets c and puts it back in the pool, or closes it when the
-// reset fails.
+// reset fails; it closes the least recently returned beyond maxIdle.
 func giveBack(key ClusterOptions, c *Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -127,8 +136,16 @@ func giveBack(key ClusterOptions, c *Cluster) {
 		return
 	}
 	shared.Lock()
-	defer shared.Unlock()
-	shared.idle[key] = append(shared.idle[key], c)
+	shared.idle = append(shared.idle, idleCluster{key, c})
+	var evicted []idleCluster
+	if n := len(shared.idle) - maxIdle; n > 0 {
+		evicted = slices.Clone(shared.idle[:n])
+		shared.idle = slices.Delete(shared.idle, 0, n)
+	}
+	shared.Unlock()
+	for _, e := range evicted {
+		_ = e.c.Close()
+	}
 }
 
 // CloseShared stops every idle cluster of the pool. TestMain calls it
@@ -136,12 +153,10 @@ func giveBack(key ClusterOptions, c *Cluster) {
 func CloseShared() {
 	shared.Lock()
 	idle := shared.idle
-	shared.idle = map[ClusterOptions][]*Cluster{}
+	shared.idle = nil
 	shared.Unlock()
-	for _, cs := range idle {
-		for _, c := range cs {
-			_ = c.Close()
-		}
+	for _, e := range idle {
+		_ = e.c.Close()
 	}
 }
 
