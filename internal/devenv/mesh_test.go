@@ -30,7 +30,8 @@ func TestMeshRealRequests(t *testing.T) {
 		t.Skip("starts a real cluster, istiod and Prometheus")
 	}
 	ctx := context.Background()
-	c := devenv.StartCluster(t, devenv.ClusterOptions{})
+	// From the pool: TestMeshAcrossClusters borrows it after.
+	c := devenv.SharedCluster(t, devenv.ClusterOptions{})
 	runVersion(t, c, "shop", "cart", "v1", 2)
 	runVersion(t, c, "shop", "cart", "v2", 1)
 	waitPodIPs(t, c, "shop", "app=cart", 3)
@@ -235,7 +236,9 @@ func TestMeshAcrossClusters(t *testing.T) {
 		t.Skip("starts two real clusters and istiod")
 	}
 	ctx := context.Background()
-	clusters := devenv.StartClusters(t, 2, devenv.ClusterOptions{})
+	// StartClusters(t, 2, ...)'s names, from the pool: cluster-1 is the
+	// one TestMeshRealRequests gave back.
+	clusters := devenv.SharedNamedClusters(t, []string{"cluster-1", "cluster-2"}, devenv.ClusterOptions{})
 	one, two := clusters[0], clusters[1]
 	for _, c := range clusters {
 		runCart(t, c, "shop", 2)

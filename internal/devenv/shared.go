@@ -44,8 +44,8 @@ const maxIdle = 3
 // one, and takes it back when the test ends, after deleting every
 // namespace the test created and waiting until they are gone, so the next
 // test finds the cluster as it was after its start (its nodes, Istio's
-// CRDs, the default namespaces). A cluster that cannot be reset is closed
-// instead. Cluster-scoped objects a test creates stay; the ClusterRoles
+// CRDs, the default namespaces). A cluster that cannot be reset, or whose
+// test failed, is closed instead. Cluster-scoped objects a test creates stay; the ClusterRoles
 // and bindings of KubeconfigForClusterRole have names of their own. Tests
 // that stop a cluster's processes must use StartCluster. CloseShared (from
 // TestMain) stops the idle clusters.
@@ -72,10 +72,17 @@ func SharedNamedClusters(t testing.TB, names []string, opts ClusterOptions) []*C
 		missing = append(missing, o)
 		at = append(at, i)
 	}
-	// Give back whatever was borrowed if a start fails.
+	// Give back whatever was borrowed if a start fails. A failed test's
+	// clusters are closed instead: what it left (a goroutine still
+	// writing, a state the reset does not know) must not reach the next
+	// test, and its failure stays its own.
 	t.Cleanup(func() {
 		for i, c := range out {
-			if c != nil {
+			switch {
+			case c == nil:
+			case t.Failed():
+				_ = c.Close()
+			default:
 				giveBack(sharedKey(opts, names[i]), c)
 			}
 		}
