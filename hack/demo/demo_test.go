@@ -16,21 +16,19 @@ import (
 )
 
 // TestDemoPipeline runs the demo as `make demo` does against the real
-// local environment and freshly built step binaries, on single-cluster
-// (what `make demo` runs) and on one cluster topology (gateway-routed-
+// local environment and freshly built step binaries, on the namespace
+// topologies of one cluster and on one cluster topology (gateway-routed-
 // clusters: three control planes, istiod for the gateway cluster with a
 // remote secret for the two others), and checks where it leaves the
 // clusters: act 2 promotes every service (into the release cluster), act
 // 3's faulty canary is rolled back by the analysis, and gateway-routed-
 // clusters' act 4 rebuilds the release cluster in place. The other topologies
-// run the same way by hand (make demo TOPOLOGY=<kind>); what differs for
-// them in the demo is its layout (app_test.go), and the steps' tests run
-// every topology's release against real clusters.
+// run the same way by hand (make demo TOPOLOGY=<kind>).
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Kubernetes control plane, a registry and Prometheus")
 	}
-	for _, kind := range []config.TopologyKind{config.SingleCluster, config.GatewayRoutedClusters} {
+	for _, kind := range []config.TopologyKind{config.SingleCluster, config.CanaryNamespace, config.GatewayRoutedClusters} {
 		t.Run(string(kind), func(t *testing.T) { demoPipeline(t, kind) })
 	}
 }
