@@ -4,6 +4,10 @@ GO    ?= go
 STEPS := open-release bundle-plan verify-artifacts deploy-canary shift-weight promote rollback rebuild-cluster
 BIN   := bin
 TEST_TIMEOUT ?= 45m
+# Test binaries run at once by make test. The real-environment tests wait on
+# their clusters (readiness, analysis windows in real time) about half the
+# time, so two cores take four of them.
+TEST_P ?= 4
 
 .PHONY: all build test test-short test-lint e2e-ci fuzz fuzz-short generate check-generate lint bench demo env tools images clean
 
@@ -27,7 +31,7 @@ tools:
 ## test: everything, including the tests against real components, and a short fuzzing run;
 ## the tests that run step binaries run make build's (AVIARY_STEPS_BIN), built once
 test: tools build
-	AVIARY_STEPS_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout $(TEST_TIMEOUT) ./...
+	AVIARY_STEPS_BIN=$(CURDIR)/$(BIN) $(GO) test -p $(TEST_P) -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) test-lint
 	$(MAKE) fuzz-short
 
