@@ -82,31 +82,27 @@ func Promote(ctx context.Context, e *Env, l *plan.Loaded, opts PromoteOptions) (
 	// otherwise compete with the route writes for the API server. A
 	// promote killed between the two passes finds the services promoted
 	// and retires their previous versions on the re-run.
-	previous := make([]string, len(rel.services))
 	err = each(ctx, e, todo, func(ctx context.Context, i int) error {
-		p, err := e.promote(ctx, rel, rel.services[i], &rel.rows[i])
-		previous[i] = p
-		return err
+		return e.promote(ctx, rel, rel.services[i], &rel.rows[i])
 	})
 	if err != nil {
 		return Result{Rows: rel.rows}, err
 	}
 	err = each(ctx, e, todo, func(ctx context.Context, i int) error {
-		return e.retire(ctx, rel, rel.services[i], previous[i], int32(opts.PassiveReplicas), &rel.rows[i])
+		return e.retire(ctx, rel, rel.services[i], int32(opts.PassiveReplicas), &rel.rows[i])
 	})
 	return Result{Rows: rel.rows}, err
 }
 
 // promote moves all of a service's traffic to r's version on the stable
-// side and records it, returning the version it replaced (kept passive by
-// retire).
-func (e *Env) promote(ctx context.Context, rel *release, r Release, row *Row) (string, error) {
+// side and records it, with the version it replaced as the record's
+// Previous (kept passive by retire).
+func (e *Env) promote(ctx context.Context, rel *release, r Release, row *Row) error {
 	st := rel.states[r.Service]
-	previous := st.Record.Previous
 	if row.Status == InCanary {
-		previous = st.Stable(rel.stable)
+		previous := st.Stable(rel.stable)
 		if err := e.ensureReady(ctx, st, rel.stable, r.Version); err != nil {
-			return "", fmt.Errorf("promoting %s: %w", r.Service, err)
+			return fmt.Errorf("promoting %s: %w", r.Service, err)
 		}
 		e.progress("%s: promoting %s over %s", r.Service, r.Version, previous)
 		// The record keeps saying canary (stable previous, canary
@@ -115,24 +111,26 @@ func (e *Env) promote(ctx context.Context, rel *release, r Release, row *Row) (s
 		// writes, so a record of "promoting" would tell it nothing.
 		for _, s := range rel.routing.promote(r.Service, label(r.Version)) {
 			if err := e.apply(ctx, st, s); err != nil {
-				return "", err
+				return err
 			}
 		}
 		if err := e.save(ctx, st, rel.record(st, PhasePromoted, r.Version, "", previous)); err != nil {
-			return "", err
+			return err
 		}
 	} else if err := e.apply(ctx, st, rel.routing.stable(r.Service, label(r.Version))); err != nil {
 		// Promoted, but possibly killed before the canary's subsets went.
-		return "", err
+		return err
 	}
 	row.Stable, row.Canary, row.Weight = r.Version, "", 0
-	return previous, nil
+	return nil
 }
 
-// retire leaves a promoted service's previous version passive and removes
-// what no longer serves: the canary side's copies and anything older.
-func (e *Env) retire(ctx context.Context, rel *release, r Release, previous string, passive int32, row *Row) error {
+// retire leaves a promoted service's previous version (its record's
+// Previous) passive and removes what no longer serves: the canary side's
+// copies and anything older.
+func (e *Env) retire(ctx context.Context, rel *release, r Release, passive int32, row *Row) error {
 	st := rel.states[r.Service]
+	previous := st.Record.Previous
 	// The promoted Deployment carries no role, as a first release's and a
 	// canary's do: one that had a role (retired by a rollback, say) loses
 	// it; one without is not written.
