@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +10,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/aviary-cd/aviary/pkg/outcome"
 )
@@ -70,16 +73,24 @@ func DeploymentReadiness(d *appsv1.Deployment) Readiness {
 type WaitOptions struct {
 	// Timeout bounds the wait; 0 means 5 minutes.
 	Timeout time.Duration
-	// Interval between polls; 0 means 500ms.
+	// Interval is how long to wait before listing again when the watch
+	// cannot be opened or keeps ending early; 0 means 500ms.
 	Interval time.Duration
 	// Progress, when set, is called whenever a Deployment's readiness changes.
 	Progress func(Readiness)
 }
 
+// errWaitTimeout is the cause of a wait's context ending at its Timeout.
+var errWaitTimeout = errors.New("wait timed out")
+
 // WaitReady waits until the named Deployments of namespace ns are all ready.
-// It polls with one List per interval, however many Deployments it waits
-// for. A Deployment that gives up, or a wait that outlives its timeout, is
-// an External error naming each Deployment that is not ready and why.
+// It lists the namespace's Deployments once, then watches them from the
+// list's resource version, the way `kubectl rollout status` does: it sees
+// each change as it happens, with one request however many Deployments it
+// waits for. When the watch ends (the server closes it, the history it
+// starts from is gone) it lists again. A Deployment that gives up, or a wait
+// that outlives its timeout, is an External error naming each Deployment
+// that is not ready and why.
 func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts WaitOptions) error {
 	if len(names) == 0 {
 		return nil
@@ -90,15 +101,25 @@ func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts
 	if opts.Interval == 0 {
 		opts.Interval = 500 * time.Millisecond
 	}
-	deadline := time.Now().Add(opts.Timeout)
-	last := map[string]Readiness{}
-	tick := time.NewTicker(opts.Interval)
-	defer tick.Stop()
+	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, errWaitTimeout)
+	defer cancel()
+	w := &readyWait{names: names, progress: opts.Progress, last: map[string]Readiness{}}
+	err := c.waitReady(ctx, ns, w, opts.Interval)
+	if err != nil && errors.Is(context.Cause(ctx), errWaitTimeout) {
+		return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %s", opts.Timeout, ns, describe(w.pending))
+	}
+	return err
+}
+
+// waitReady lists, then watches until the watch ends, and again, until w
+// is done or fails.
+func (c *Clients) waitReady(ctx context.Context, ns string, w *readyWait, interval time.Duration) error {
+	deployments := c.Kube.AppsV1().Deployments(ns)
 	for {
 		var list *appsv1.DeploymentList
 		err := Retry(ctx, func(ctx context.Context) error {
 			var err error
-			list, err = c.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+			list, err = deployments.List(ctx, metav1.ListOptions{})
 			return err
 		})
 		if err != nil {
@@ -108,38 +129,99 @@ func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts
 		for i := range list.Items {
 			byName[list.Items[i].Name] = &list.Items[i]
 		}
-		var pending, failed []Readiness
-		for _, n := range names {
-			r := Readiness{Name: n, Reason: "not found"}
-			if d, ok := byName[n]; ok {
-				r = DeploymentReadiness(d)
+		if done, err := w.check(ns, byName); done || err != nil {
+			return err
+		}
+		watcher, err := deployments.Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion, AllowWatchBookmarks: true})
+		switch {
+		case err == nil:
+			done, err := w.follow(ctx, ns, watcher, byName)
+			if done || err != nil {
+				return err
 			}
-			if prev, seen := last[n]; (!seen || prev != r) && opts.Progress != nil {
-				opts.Progress(r)
-			}
-			last[n] = r
-			switch {
-			case r.Failed:
-				failed = append(failed, r)
-			case !r.Done:
-				pending = append(pending, r)
-			}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !IsTransient(err) && !apierrors.IsGone(err) && !apierrors.IsResourceExpired(err):
+			return Classify(err, "watching Deployments in namespace %q", ns)
 		}
-		if len(failed) > 0 {
-			return outcome.Externalf("deployments in namespace %q failed to roll out: %s", ns, describe(failed))
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %s", opts.Timeout, ns, describe(pending))
-		}
+		// The watch could not start or ended: list again, after a pause
+		// so that a server refusing watches is not asked in a tight loop.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-time.After(interval):
 		}
 	}
+}
+
+// readyWait is what WaitReady knows of the Deployments it waits for.
+type readyWait struct {
+	names    []string
+	progress func(Readiness)
+	last     map[string]Readiness
+	// pending are the Deployments not ready at the last check.
+	pending []Readiness
+}
+
+// follow applies the watch's events to byName, checking after each, until
+// w is done, fails, or the watch ends (done and err both unset: list again).
+func (w *readyWait) follow(ctx context.Context, ns string, watcher watch.Interface, byName map[string]*appsv1.Deployment) (bool, error) {
+	defer watcher.Stop()
+	for {
+		var ev watch.Event
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case ev, ok = <-watcher.ResultChan():
+		}
+		if !ok {
+			return false, nil
+		}
+		d, isDeployment := ev.Object.(*appsv1.Deployment)
+		switch {
+		case ev.Type == watch.Error:
+			// Mostly "too old resource version": the history the watch
+			// starts from is gone. A fresh list starts over.
+			return false, nil
+		case !isDeployment, ev.Type == watch.Bookmark:
+			continue
+		case ev.Type == watch.Deleted:
+			delete(byName, d.Name)
+		default:
+			byName[d.Name] = d
+		}
+		if done, err := w.check(ns, byName); done || err != nil {
+			return done, err
+		}
+	}
+}
+
+// check reports each change of readiness and whether every Deployment is
+// ready; one that gave up is an error.
+func (w *readyWait) check(ns string, byName map[string]*appsv1.Deployment) (bool, error) {
+	var pending, failed []Readiness
+	for _, n := range w.names {
+		r := Readiness{Name: n, Reason: "not found"}
+		if d, ok := byName[n]; ok {
+			r = DeploymentReadiness(d)
+		}
+		if prev, seen := w.last[n]; (!seen || prev != r) && w.progress != nil {
+			w.progress(r)
+		}
+		w.last[n] = r
+		switch {
+		case r.Failed:
+			failed = append(failed, r)
+		case !r.Done:
+			pending = append(pending, r)
+		}
+	}
+	w.pending = pending
+	if len(failed) > 0 {
+		return false, outcome.Externalf("deployments in namespace %q failed to roll out: %s", ns, describe(failed))
+	}
+	return len(pending) == 0, nil
 }
 
 func describe(rs []Readiness) string {
