@@ -7,6 +7,7 @@ package examples_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,8 +154,26 @@ func TestRolesCoverTheTopologies(t *testing.T) {
 					if !namespaces[role.Namespace] {
 						t.Errorf("%s: a Role for namespace %q, which %s does not use", file, role.Namespace, kind)
 					}
+					if rule, ok := writesUnwatchedDeployments(role); ok {
+						t.Errorf("%s: Role %s/%s writes Deployments (%v) but may not watch them: the step would wait for them by listing every 500 ms", file, role.Namespace, role.Name, rule.Verbs)
+					}
 				}
 			}
 		})
 	}
+}
+
+// writesUnwatchedDeployments returns a rule of role that lets a step
+// create or patch Deployments, and so wait for them, without watch.
+func writesUnwatchedDeployments(role rbacv1.Role) (rbacv1.PolicyRule, bool) {
+	for _, rule := range role.Rules {
+		if !slices.Contains(rule.APIGroups, "apps") || !slices.Contains(rule.Resources, "deployments") {
+			continue
+		}
+		writes := slices.Contains(rule.Verbs, "create") || slices.Contains(rule.Verbs, "patch")
+		if writes && !slices.Contains(rule.Verbs, "watch") {
+			return rule, true
+		}
+	}
+	return rbacv1.PolicyRule{}, false
 }

@@ -222,5 +222,6 @@ func (e *Env) wait(ctx context.Context, at topology.Location, names []string) er
 		Progress: func(r kube.Readiness) {
 			e.progress("%s", r)
 		},
+		Notice: func(s string) { e.progress("%s", s) },
 	}))
 }

@@ -78,6 +78,9 @@ type WaitOptions struct {
 	Interval time.Duration
 	// Progress, when set, is called whenever a Deployment's readiness changes.
 	Progress func(Readiness)
+	// Notice, when set, is told once when the credentials may not watch
+	// Deployments and the wait lists them every Interval instead.
+	Notice func(string)
 }
 
 // errWaitTimeout is the cause of a wait's context ending at its Timeout.
@@ -90,7 +93,9 @@ var errWaitTimeout = errors.New("wait timed out")
 // waits for. When the watch ends (the server closes it, the history it
 // starts from is gone) it lists again. A Deployment that gives up, or a wait
 // that outlives its timeout, is an External error naming each Deployment
-// that is not ready and why.
+// that is not ready and why. Credentials that may list Deployments but not
+// watch them (a Role written before the steps watched) make it list every
+// Interval instead, and say so through opts.Notice.
 func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts WaitOptions) error {
 	if len(names) == 0 {
 		return nil
@@ -104,7 +109,7 @@ func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts
 	ctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, errWaitTimeout)
 	defer cancel()
 	w := &readyWait{names: names, progress: opts.Progress, last: map[string]Readiness{}}
-	err := c.waitReady(ctx, ns, w, opts.Interval)
+	err := c.waitReady(ctx, ns, w, opts)
 	if err != nil && errors.Is(context.Cause(ctx), errWaitTimeout) {
 		return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %s", opts.Timeout, ns, describe(w.pending))
 	}
@@ -113,8 +118,9 @@ func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts
 
 // waitReady lists, then watches until the watch ends, and again, until w
 // is done or fails.
-func (c *Clients) waitReady(ctx context.Context, ns string, w *readyWait, interval time.Duration) error {
+func (c *Clients) waitReady(ctx context.Context, ns string, w *readyWait, opts WaitOptions) error {
 	deployments := c.Kube.AppsV1().Deployments(ns)
+	poll := false
 	for {
 		var list *appsv1.DeploymentList
 		err := Retry(ctx, func(ctx context.Context) error {
@@ -132,8 +138,17 @@ func (c *Clients) waitReady(ctx context.Context, ns string, w *readyWait, interv
 		if done, err := w.check(ns, byName); done || err != nil {
 			return err
 		}
-		watcher, err := deployments.Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion, AllowWatchBookmarks: true})
+		var watcher watch.Interface
+		if !poll {
+			watcher, err = deployments.Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion, AllowWatchBookmarks: true})
+		}
 		switch {
+		case poll:
+		case apierrors.IsForbidden(err):
+			poll = true
+			if opts.Notice != nil {
+				opts.Notice(fmt.Sprintf("the credentials may not watch Deployments in namespace %q: listing them every %s instead (grant the watch verb to see each change at once)", ns, opts.Interval))
+			}
 		case err == nil:
 			done, err := w.follow(ctx, ns, watcher, byName)
 			if done || err != nil {
@@ -144,12 +159,13 @@ func (c *Clients) waitReady(ctx context.Context, ns string, w *readyWait, interv
 		case !IsTransient(err) && !apierrors.IsGone(err) && !apierrors.IsResourceExpired(err):
 			return Classify(err, "watching Deployments in namespace %q", ns)
 		}
-		// The watch could not start or ended: list again, after a pause
-		// so that a server refusing watches is not asked in a tight loop.
+		// Polling, or the watch could not start or ended: list again,
+		// after a pause so that a server refusing watches is not asked in
+		// a tight loop.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(interval):
+		case <-time.After(opts.Interval):
 		}
 	}
 }

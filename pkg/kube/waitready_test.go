@@ -156,11 +156,11 @@ func TestWaitReadyFailures(t *testing.T) {
 		{"timeout", func(t *testing.T, cs *fake.Clientset) {
 			onWatch(t, cs, func(int) {})
 		}, []string{`timed out after 50ms waiting for deployments in namespace "shop"`, "cart 0/1 ready (waiting for the controller to see the new spec)"}},
-		{"watch forbidden", func(t *testing.T, cs *fake.Clientset) {
+		{"watch refused", func(t *testing.T, cs *fake.Clientset) {
 			cs.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
-				return true, nil, apierrors.NewForbidden(deploymentsGVR.GroupResource(), "", errors.New("no watch verb"))
+				return true, nil, apierrors.NewUnauthorized("token expired")
 			})
-		}, []string{`watching Deployments in namespace "shop"`, "forbidden", "examples/rbac"}},
+		}, []string{`watching Deployments in namespace "shop"`, "token expired"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,5 +194,39 @@ func TestWaitReadyCanceled(t *testing.T) {
 	err := c.WaitReady(ctx, "shop", []string{"cart"}, WaitOptions{Timeout: 30 * time.Second, Interval: time.Hour})
 	if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("WaitReady after cancel = %v, want context.Canceled", err)
+	}
+}
+
+// TestWaitReadyListsWithoutWatch: credentials that may list Deployments
+// but not watch them make the wait list every interval, saying so once.
+func TestWaitReadyListsWithoutWatch(t *testing.T) {
+	cs := fake.NewClientset(pendingDeployment("cart"))
+	var lists, watches atomic.Int32
+	cs.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if lists.Add(1) == 3 {
+			if err := cs.Tracker().Update(deploymentsGVR, rolledOut(pendingDeployment("cart")), "shop"); err != nil {
+				t.Error(err)
+			}
+		}
+		return false, nil, nil
+	})
+	cs.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
+		watches.Add(1)
+		return true, nil, apierrors.NewForbidden(deploymentsGVR.GroupResource(), "", errors.New("no watch verb"))
+	})
+	var notices []string
+	c := &Clients{Kube: cs}
+	err := c.WaitReady(context.Background(), "shop", []string{"cart"}, WaitOptions{
+		Timeout: 30 * time.Second, Interval: time.Millisecond,
+		Notice: func(s string) { notices = append(notices, s) },
+	})
+	if err != nil {
+		t.Fatalf("WaitReady = %v", err)
+	}
+	if lists.Load() != 3 || watches.Load() != 1 {
+		t.Errorf("%d lists and %d watches, want 3 and 1", lists.Load(), watches.Load())
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], `may not watch Deployments in namespace "shop"`) {
+		t.Errorf("notices = %q, want one saying the wait lists instead", notices)
 	}
 }
