@@ -61,7 +61,7 @@ func TestApplyChanged(t *testing.T) {
 		t.Skip("starts a real cluster")
 	}
 	ctx := context.Background()
-	cl := devenv.StartCluster(t, devenv.ClusterOptions{})
+	cl := devenv.SharedCluster(t, devenv.ClusterOptions{})
 	if err := cl.EnsureNamespace(ctx, "shop"); err != nil {
 		t.Fatal(err)
 	}
