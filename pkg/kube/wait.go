@@ -110,10 +110,14 @@ func (c *Clients) WaitReady(ctx context.Context, ns string, names []string, opts
 	defer cancel()
 	w := &readyWait{names: names, progress: opts.Progress, last: map[string]Readiness{}}
 	err := c.waitReady(ctx, ns, w, opts)
-	if err != nil && errors.Is(context.Cause(ctx), errWaitTimeout) {
-		return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %s", opts.Timeout, ns, describe(w.pending))
+	switch {
+	case err == nil || !errors.Is(context.Cause(ctx), errWaitTimeout):
+		return err
+	case len(w.last) == 0:
+		// Not one list answered: what the last attempt ran into says more.
+		return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %w", opts.Timeout, ns, err)
 	}
-	return err
+	return outcome.Externalf("timed out after %s waiting for deployments in namespace %q: %s", opts.Timeout, ns, describe(w.pending))
 }
 
 // waitReady lists, then watches until the watch ends, and again, until w

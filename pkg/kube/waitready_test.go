@@ -156,6 +156,11 @@ func TestWaitReadyFailures(t *testing.T) {
 		{"timeout", func(t *testing.T, cs *fake.Clientset) {
 			onWatch(t, cs, func(int) {})
 		}, []string{`timed out after 50ms waiting for deployments in namespace "shop"`, "cart 0/1 ready (waiting for the controller to see the new spec)"}},
+		{"timeout listing", func(t *testing.T, cs *fake.Clientset) {
+			cs.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewServiceUnavailable("etcd is down")
+			})
+		}, []string{`timed out after 50ms waiting for deployments in namespace "shop"`, `listing Deployments in namespace "shop"`, "etcd is down"}},
 		{"watch refused", func(t *testing.T, cs *fake.Clientset) {
 			cs.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
 				return true, nil, apierrors.NewUnauthorized("token expired")
@@ -168,7 +173,7 @@ func TestWaitReadyFailures(t *testing.T) {
 			tt.setup(t, cs)
 			c := &Clients{Kube: cs}
 			timeout := 50 * time.Millisecond
-			if tt.name != "timeout" {
+			if !strings.HasPrefix(tt.name, "timeout") {
 				timeout = 30 * time.Second
 			}
 			err := c.WaitReady(context.Background(), "shop", []string{"cart"}, WaitOptions{Timeout: timeout, Interval: time.Hour})
