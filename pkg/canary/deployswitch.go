@@ -27,15 +27,7 @@ func (e *Env) deploySwitch(ctx context.Context, l *plan.Loaded, weight int) (Res
 // nothing is to be done.
 func (e *Env) idleSide(ctx context.Context, l *plan.Loaded) (string, Result, error) {
 	stable, passive, _ := e.Place.BlueGreen()
-	releases, err := RenderAll(l, passive.Namespace)
-	if err != nil {
-		return "", Result{}, err
-	}
-	names := make([]string, len(releases))
-	for i, r := range releases {
-		names[i] = r.Service
-	}
-	states, err := e.snapshot(ctx, names, stable, passive)
+	releases, states, err := e.renderAndRead(ctx, l, passive.Namespace, stable, passive)
 	if err != nil {
 		return "", Result{}, err
 	}

@@ -35,15 +35,7 @@ func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	services, err := RenderAll(l, stable.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(services))
-	for i, r := range services {
-		names[i] = r.Service
-	}
-	states, err := e.snapshot(ctx, names, stable, canary)
+	services, states, err := e.renderAndRead(ctx, l, stable.Namespace, stable, canary)
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +46,38 @@ func (e *Env) load(ctx context.Context, l *plan.Loaded) (*release, error) {
 		rel.rows[i] = e.row(rel, st, Classify(r, st, stable))
 	}
 	return rel, nil
+}
+
+// renderAndRead renders the plan's services for namespace (RenderAll)
+// and reads where they stand on sides (snapshot). The plan names the
+// services, so the lists are in flight while the manifests are decoded. A
+// plan that does not render is reported before any error of the reads.
+func (e *Env) renderAndRead(ctx context.Context, l *plan.Loaded, namespace string, sides ...topology.Side) ([]Release, map[string]*ServiceState, error) {
+	names := make([]string, len(l.Plan.Services))
+	for i, s := range l.Plan.Services {
+		names[i] = s.Name
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var states map[string]*ServiceState
+	var readErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		states, readErr = e.snapshot(ctx, names, sides...)
+	}()
+	services, err := RenderAll(l, namespace)
+	if err != nil {
+		cancel()
+	}
+	<-read
+	if err != nil {
+		return nil, nil, err
+	}
+	if readErr != nil {
+		return nil, nil, readErr
+	}
+	return services, states, nil
 }
 
 // sameSide reports whether the canary runs beside stable, in one

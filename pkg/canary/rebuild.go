@@ -73,15 +73,7 @@ func Rebuild(ctx context.Context, e *Env, l *plan.Loaded, opts RebuildOptions) (
 	if err != nil {
 		return Rebuilt{}, err
 	}
-	releases, err := RenderAll(l, target.Namespace)
-	if err != nil {
-		return Rebuilt{}, err
-	}
-	names := make([]string, len(releases))
-	for i, r := range releases {
-		names[i] = r.Service
-	}
-	states, err := e.snapshot(ctx, names, stable, passive)
+	releases, states, err := e.renderAndRead(ctx, l, target.Namespace, stable, passive)
 	if err != nil {
 		return Rebuilt{}, err
 	}

@@ -94,11 +94,7 @@ func (e *Env) loadSwitch(ctx context.Context, l *plan.Loaded) (*release, bgSwitc
 	if err != nil {
 		return nil, sw, err
 	}
-	services, err := RenderAll(l, sw.target.Namespace)
-	if err != nil {
-		return nil, sw, err
-	}
-	states, err := e.snapshot(ctx, names, sw.serving, sw.target)
+	services, states, err := e.renderAndRead(ctx, l, sw.target.Namespace, sw.serving, sw.target)
 	if err != nil {
 		return nil, sw, err
 	}
