@@ -28,6 +28,7 @@ type RunFunc = func(ctx context.Context, s *Session) error
 //
 //	func main() { os.Exit(step.Main(catalog.DeployCanary, run)) }
 func Main(def Definition, run RunFunc) int {
+	deferCollection()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
