@@ -206,7 +206,7 @@ func BenchmarkShift100(b *testing.B) {
 	b.Logf("deployed 100 services and their 100 canaries, ready, in %s", time.Since(start).Round(time.Millisecond))
 	writes.Store(0)
 	w.reset()
-	cpu0, own0 := controlPlaneCPU(f), ownCPU()
+	cpu0, own0 := controlPlaneCPU(f), devenv.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		weight := 10 + 10*(i%2)
@@ -216,7 +216,7 @@ func BenchmarkShift100(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(writes.Load())/float64(b.N), "vs-writes/op")
-	reportCPU(b, controlPlaneCPU(f)-cpu0, ownCPU()-own0, b.N)
+	reportCPU(b, controlPlaneCPU(f)-cpu0, devenv.ProcessCPU()-own0, b.N)
 	w.report(b, b.N)
 }
 
@@ -273,7 +273,7 @@ func BenchmarkPromote100(b *testing.B) {
 			wait = profileAPIServer(b, c, "-promote.pprof", 12)
 		}
 		w.reset()
-		cpu0, own0, byProcess := controlPlaneCPU(f), ownCPU(), controlPlaneCPUByProcess(f)
+		cpu0, own0, byProcess := controlPlaneCPU(f), devenv.ProcessCPU(), controlPlaneCPUByProcess(f)
 		b.StartTimer()
 		t0 := time.Now()
 		if _, err := canary.Promote(ctx, env, rel.Loaded, canary.PromoteOptions{}); err != nil {
@@ -281,7 +281,7 @@ func BenchmarkPromote100(b *testing.B) {
 		}
 		promoteTime += time.Since(t0)
 		promoteWrites += writes.Load()
-		cpu, own = cpu+controlPlaneCPU(f)-cpu0, own+ownCPU()-own0
+		cpu, own = cpu+controlPlaneCPU(f)-cpu0, own+devenv.ProcessCPU()-own0
 		requests, sent, received = requests+w.requests.Load(), sent+w.sent.Load(), received+w.received.Load()
 		b.StopTimer()
 		wait()

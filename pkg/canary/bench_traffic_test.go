@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,23 +60,13 @@ func (c *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ownCPU is the CPU time this test process has used so far: aviary's side
-// of a benchmark, and whatever the fixture serves from the process (idle
-// while an op is timed).
-func ownCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // reportCPU reports the CPU of n ops: the control plane's as
-// ms-control-plane-cpu/op, this process's as ms-client-cpu/op, and their
-// sum over the machine's cores as ms-cpu-floor/op, the least wall time an
-// op could take here however its work were spread, since the control
-// plane and the step share the cores. An op near its floor is bound by
-// the CPU the work costs, not by waiting.
+// ms-control-plane-cpu/op; this process's (devenv.ProcessCPU: aviary's
+// side, and whatever the fixture serves from the process, idle while an op
+// is timed) as ms-client-cpu/op; and their sum over the machine's cores as
+// ms-cpu-floor/op, the least wall time an op could take here however its
+// work were spread, since the control plane and the step share the cores.
+// An op near its floor is bound by the CPU the work costs, not by waiting.
 func reportCPU(b *testing.B, controlPlane, client time.Duration, n int) {
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
 	b.ReportMetric(per(controlPlane), "ms-control-plane-cpu/op")

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
@@ -55,7 +54,7 @@ func BenchmarkVerify200(b *testing.B) {
 	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := devenv.ProcessCPU()
 	for b.Loop() {
 		// A fresh client per op, set up as verify-artifacts does: tokens,
 		// connections and the referrers capability are learned again.
@@ -72,18 +71,9 @@ func BenchmarkVerify200(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((processCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((devenv.ProcessCPU()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB")
 	}
-}
-
-// processCPU is the user and system CPU this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
